@@ -1,0 +1,16 @@
+"""
+Errors that `elmo_compress` raises for bad input. Each message is one line that names the
+problem, so the CLI can print it as is and exit with status 2.
+"""
+
+
+class ElmoCompressError(ValueError):
+    """Base class of every bad-input error raised by `elmo_compress`."""
+
+
+class CompressionSpecError(ElmoCompressError):
+    """A compression block, method, target or rank that cannot be used."""
+
+
+class ElmoWeightsError(ElmoCompressError):
+    """A missing, corrupt or inconsistent ELMo `options.json` / `weights.hdf5`."""
