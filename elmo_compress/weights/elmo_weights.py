@@ -1,0 +1,285 @@
+"""
+`ElmoWeights`: a whole ELMo biLM in memory, read from an official `weights.hdf5` or from the
+compressed weights file of `elmo_compress` (format in docs/compressed_weights_format.md).
+"""
+
+import hashlib
+import json
+from typing import Any, Dict, Iterator, Optional, Tuple
+
+import numpy
+import torch
+
+from elmo_compress.errors import ElmoWeightsError
+from elmo_compress.factorize import CompressedMatrix, dense_matrix
+from elmo_compress.version import VERSION
+from elmo_compress.weights.hdf5_io import Attributes, Datasets, read_hdf5, write_hdf5
+from elmo_compress.weights.layout import (
+    TARGETS,
+    LstmCellWeights,
+    cell_group,
+    tf_bias_to_torch,
+    tf_projection_to_torch,
+    tf_weights_to_torch,
+    torch_cell_to_tf,
+)
+from elmo_compress.weights.options import ElmoOptions
+
+COMPRESSED_FORMAT = "elmo_compress/compressed-weights"
+COMPRESSED_FORMAT_VERSION = 1
+COMPRESSED_GROUP = "compressed_lstm"
+
+MatrixKey = Tuple[int, int, str]  # (layer, direction, target)
+
+
+def compressed_matrix_group(layer: int, direction: int, target: str) -> str:
+    return f"{COMPRESSED_GROUP}/RNN_{direction}/Cell{layer}/{target}"
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as weights_file:
+        for block in iter(lambda: weights_file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class ElmoWeights:
+    """
+    Every array of an ELMo biLM, as stored in hdf5 (TensorFlow layout), plus, for a compressed
+    biLM, the compressed LSTM matrices in allennlp's convention.
+
+    # Parameters
+
+    options : `ElmoOptions`
+        The biLM's options; the shapes of all arrays are checked against them.
+    datasets : `Dict[str, numpy.ndarray]`
+        hdf5 dataset path -> array, exactly as in an official weights file. A compressed biLM has
+        no `W_0` datasets: its LSTM input and recurrent matrices are in `matrices`.
+    matrices : `Dict[Tuple[int, int, str], CompressedMatrix]`, optional
+        `(layer, direction, target)` -> matrix, for every cell and target of a compressed biLM.
+    metadata : `Dict[str, Any]`, optional
+        What was done to make a compressed biLM (method, spec, seed, source, version).
+    """
+
+    def __init__(
+        self,
+        options: ElmoOptions,
+        datasets: Datasets,
+        matrices: Optional[Dict[MatrixKey, CompressedMatrix]] = None,
+        metadata: Optional[Dict[str, Any]] = None,
+    ) -> None:
+        self.options = options
+        self.datasets = datasets
+        self.matrices = matrices or {}
+        self.metadata = metadata or {}
+        check_shapes(self)
+
+    @property
+    def is_compressed(self) -> bool:
+        return bool(self.matrices)
+
+    def cells(self) -> Iterator[Tuple[int, int]]:
+        """All `(layer, direction)` pairs."""
+        for layer in range(self.options.num_layers):
+            for direction in (0, 1):
+                yield layer, direction
+
+    def matrix(self, layer: int, direction: int, target: str) -> CompressedMatrix:
+        """The input (W_i) or recurrent (W_h) matrix of one cell, dense for an uncompressed biLM."""
+        if self.is_compressed:
+            return self.matrices[(layer, direction, target)]
+        input_weight, recurrent_weight = tf_weights_to_torch(
+            self.datasets[f"{cell_group(layer, direction)}/W_0"],
+            self.options.projection_dim,
+            self.options.cell_dim,
+        )
+        return dense_matrix(input_weight if target == "input" else recurrent_weight)
+
+    def cell_bias_and_projection(self, layer: int, direction: int) -> Tuple[torch.Tensor, torch.Tensor]:
+        """`state_linearity.bias` (4 * cell,) and `state_projection.weight` (hidden, cell) of one cell."""
+        group = cell_group(layer, direction)
+        bias = tf_bias_to_torch(self.datasets[f"{group}/B"], self.options.cell_dim)
+        return bias, tf_projection_to_torch(self.datasets[f"{group}/W_P_0"])
+
+    def cell(self, layer: int, direction: int) -> LstmCellWeights:
+        """One cell in allennlp's convention, with dense matrices (compressed ones reconstructed)."""
+        bias, projection = self.cell_bias_and_projection(layer, direction)
+        return LstmCellWeights(
+            input_weight=self.matrix(layer, direction, "input").to_dense(),
+            recurrent_weight=self.matrix(layer, direction, "recurrent").to_dense(),
+            bias=bias,
+            projection=projection,
+        )
+
+    def num_parameters(self) -> int:
+        """Stored numbers: every dataset plus every compressed matrix's parameters."""
+        stored = sum(array.size for array in self.datasets.values())
+        return stored + sum(matrix.num_parameters() for matrix in self.matrices.values())
+
+    def set_cell(self, layer: int, direction: int, cell: LstmCellWeights) -> None:
+        """Store one cell given in allennlp's convention (for example after training)."""
+        if self.is_compressed:
+            raise ElmoWeightsError("set_cell writes dense W_0 and cannot be used on a compressed biLM")
+        group = cell_group(layer, direction)
+        w_0, b, w_p_0 = torch_cell_to_tf(cell)
+        self.datasets[f"{group}/W_0"], self.datasets[f"{group}/B"], self.datasets[f"{group}/W_P_0"] = w_0, b, w_p_0
+        check_shapes(self)
+
+    def compressed(self, matrices: Dict[MatrixKey, CompressedMatrix], metadata: Dict[str, Any]) -> "ElmoWeights":
+        """A compressed copy: every dataset but the `W_0`s, plus `matrices` for every cell and target."""
+        datasets = {name: array for name, array in self.datasets.items() if not name.endswith("/W_0")}
+        return ElmoWeights(self.options, datasets, matrices, metadata)
+
+    @classmethod
+    def load(cls, options_file: str, weight_file: str) -> "ElmoWeights":
+        """Read and check an official ELMo weights file or a compressed one (told apart by its attributes)."""
+        options = ElmoOptions.from_file(options_file)
+        datasets, attributes = read_hdf5(weight_file)
+        root = attributes.get("/", {})
+        if root.get("format") != COMPRESSED_FORMAT:
+            return cls(options, datasets)
+        return _from_compressed_file(options, datasets, attributes, weight_file)
+
+    def save(self, path: str) -> None:
+        """Write an official weights file, or the compressed format for a compressed biLM."""
+        if not self.is_compressed:
+            write_hdf5(path, self.datasets, {})
+            return
+        datasets = dict(self.datasets)
+        attributes: Attributes = {"/": _root_attributes(self.metadata)}
+        for (layer, direction, target), matrix in sorted(self.matrices.items()):
+            group = compressed_matrix_group(layer, direction, target)
+            datasets.update({f"{group}/{name}": array for name, array in _matrix_arrays(matrix).items()})
+            attributes[group] = {
+                "method": matrix.method,
+                "rank": -1 if matrix.rank is None else matrix.rank,
+                "shape": numpy.array(matrix.shape, dtype=numpy.int64),
+                "parameters": matrix.num_parameters(),
+                "layer": layer,
+                "direction": direction,
+                "target": target,
+                "seed": int(self.metadata.get("seed", 0)),
+            }
+        write_hdf5(path, datasets, attributes)
+
+
+def _root_attributes(metadata: Dict[str, Any]) -> Dict[str, Any]:
+    return {
+        "format": COMPRESSED_FORMAT,
+        "format_version": COMPRESSED_FORMAT_VERSION,
+        "elmo_compress_version": VERSION,
+        "metadata": json.dumps(metadata, sort_keys=True),
+    }
+
+
+def _matrix_arrays(matrix: CompressedMatrix) -> Dict[str, numpy.ndarray]:
+    if matrix.method in ("svd", "semi_nmf"):
+        return {"left": matrix.left.detach().numpy(), "right": matrix.right.detach().numpy()}
+    if matrix.method == "prune":
+        # Kept entries are stored sparsely: row-major flat index and value.
+        flat = matrix.weight.detach().reshape(-1)
+        indices = torch.nonzero(flat).squeeze(1)
+        return {"indices": indices.numpy().astype(numpy.int64), "values": flat[indices].numpy()}
+    return {"weight": matrix.weight.detach().numpy()}
+
+
+def _matrix_from_arrays(arrays: Dict[str, numpy.ndarray], attributes: Dict[str, Any]) -> CompressedMatrix:
+    method = str(attributes["method"])
+    shape = tuple(int(size) for size in attributes["shape"])
+    rank = int(attributes["rank"])
+    if method in ("svd", "semi_nmf"):
+        return CompressedMatrix(
+            method, shape, rank, left=torch.from_numpy(arrays["left"]), right=torch.from_numpy(arrays["right"])
+        )
+    if method == "prune":
+        values = torch.from_numpy(arrays["values"])
+        weight = torch.zeros(shape[0] * shape[1], dtype=values.dtype)
+        weight[torch.from_numpy(arrays["indices"])] = values
+        return CompressedMatrix(method, shape, rank, weight=weight.reshape(shape), n_kept=len(values))
+    return dense_matrix(torch.from_numpy(arrays["weight"]))
+
+
+def _from_compressed_file(
+    options: ElmoOptions, datasets: Datasets, attributes: Attributes, weight_file: str
+) -> ElmoWeights:
+    version = attributes["/"].get("format_version")
+    if version != COMPRESSED_FORMAT_VERSION:
+        raise ElmoWeightsError(
+            f"compressed weights file {weight_file} has format version {version}, "
+            f"this elmo_compress reads version {COMPRESSED_FORMAT_VERSION}"
+        )
+    matrices: Dict[MatrixKey, CompressedMatrix] = {}
+    plain: Datasets = {}
+    for name, array in datasets.items():
+        if not name.startswith(COMPRESSED_GROUP + "/"):
+            plain[name] = array
+    for layer in range(options.num_layers):
+        for direction in (0, 1):
+            for target in TARGETS:
+                group = compressed_matrix_group(layer, direction, target)
+                if group not in attributes:
+                    raise ElmoWeightsError(f"compressed weights file {weight_file} lacks group {group}")
+                arrays = {
+                    name[len(group) + 1 :]: array
+                    for name, array in datasets.items()
+                    if name.startswith(group + "/")
+                }
+                try:
+                    matrices[(layer, direction, target)] = _matrix_from_arrays(arrays, attributes[group])
+                except KeyError as missing:
+                    raise ElmoWeightsError(
+                        f"compressed weights file {weight_file}: group {group} lacks {missing}"
+                    ) from None
+    metadata = json.loads(attributes["/"].get("metadata", "{}"))
+    return ElmoWeights(options, plain, matrices, metadata)
+
+
+def expected_shapes(options: ElmoOptions, compressed: bool) -> Dict[str, Tuple[int, ...]]:
+    """hdf5 dataset path -> shape implied by the options (char_embed is checked on its own)."""
+    shapes: Dict[str, Tuple[int, ...]] = {}
+    for i, (width, number) in enumerate(options.filters):
+        shapes[f"CNN/W_cnn_{i}"] = (1, width, options.char_embedding_dim, number)
+        shapes[f"CNN/b_cnn_{i}"] = (number,)
+    filters = options.num_filters
+    for k in range(options.num_highway):
+        for name in ("W_carry", "W_transform"):
+            shapes[f"CNN_high_{k}/{name}"] = (filters, filters)
+        for name in ("b_carry", "b_transform"):
+            shapes[f"CNN_high_{k}/{name}"] = (filters,)
+    shapes["CNN_proj/W_proj"] = (filters, options.projection_dim)
+    shapes["CNN_proj/b_proj"] = (options.projection_dim,)
+    gates = 4 * options.cell_dim
+    for layer in range(options.num_layers):
+        for direction in (0, 1):
+            group = cell_group(layer, direction)
+            if not compressed:
+                shapes[f"{group}/W_0"] = (2 * options.projection_dim, gates)
+            shapes[f"{group}/B"] = (gates,)
+            shapes[f"{group}/W_P_0"] = (options.cell_dim, options.projection_dim)
+    return shapes
+
+
+def check_shapes(weights: ElmoWeights) -> None:
+    """Raise `ElmoWeightsError` naming the first array that does not fit the options."""
+    options = weights.options
+    mismatch = "options/weights mismatch: {name} is {actual}, but the options imply {expected}"
+    char_embed = weights.datasets.get("char_embed")
+    if char_embed is None:
+        raise ElmoWeightsError("weights lack dataset char_embed")
+    # allennlp prepends a padding row; character ids after its +1 shift go up to 261.
+    if char_embed.ndim != 2 or char_embed.shape[1] != options.char_embedding_dim or char_embed.shape[0] < 261:
+        expected = f"(>= 261, {options.char_embedding_dim})"
+        raise ElmoWeightsError(mismatch.format(name="char_embed", actual=char_embed.shape, expected=expected))
+    for name, expected in expected_shapes(options, weights.is_compressed).items():
+        if name not in weights.datasets:
+            raise ElmoWeightsError(f"weights lack dataset {name} that the options imply")
+        actual = tuple(weights.datasets[name].shape)
+        if actual != expected:
+            raise ElmoWeightsError(mismatch.format(name=name, actual=actual, expected=expected))
+    if weights.is_compressed:
+        expected_matrix = (4 * options.cell_dim, options.projection_dim)
+        for (layer, direction, target), matrix in weights.matrices.items():
+            if tuple(matrix.shape) != expected_matrix:
+                name = compressed_matrix_group(layer, direction, target)
+                raise ElmoWeightsError(mismatch.format(name=name, actual=matrix.shape, expected=expected_matrix))

@@ -1,0 +1,135 @@
+"""
+The one place that knows how an official ELMo `weights.hdf5` (written by bilm-tf) is laid out and
+how allennlp 2.10.1 turns it into PyTorch tensors (`allennlp.modules.elmo_lstm.ElmoLstm.load_weights`).
+Everything else in `elmo_compress` refers to these names and functions.
+
+LSTM cells (`d` = direction, 0 forward and 1 backward; `l` = layer):
+
+    RNN_{d}/RNN/MultiRNNCell/Cell{l}/LSTMCell/W_0    (input + hidden, 4 * cell)
+    RNN_{d}/RNN/MultiRNNCell/Cell{l}/LSTMCell/B      (4 * cell,)
+    RNN_{d}/RNN/MultiRNNCell/Cell{l}/LSTMCell/W_P_0  (cell, hidden)
+
+Conventions of the conversion, applied in `tf_cell_to_torch` and undone in `torch_cell_to_tf`:
+
+1. TensorFlow multiplies `x @ W`, PyTorch `W @ x`: `W_0` and `W_P_0` are transposed.
+2. `W_0` stacks the input matrix (first `input_size` rows) on the recurrent one.
+3. Gate blocks are ordered input, memory (j), forget, output in TensorFlow and input, forget,
+   memory, output in PyTorch: blocks 1 and 2 are swapped, in both matrices and in the bias.
+4. TensorFlow's `LSTMCell` adds `forget_bias = 1.0` at run time instead of storing it, so 1 is added
+   to the (TensorFlow) forget slice of `B`, in float32, before the swap.
+5. The only LSTM bias is `state_linearity.bias`; `input_linearity` and `state_projection` have none.
+"""
+
+from dataclasses import dataclass
+from typing import Tuple
+
+import numpy
+import torch
+
+DIRECTIONS = ("forward", "backward")  # hdf5 index 0 and 1; allennlp's forward_layer_l / backward_layer_l
+TARGETS = ("input", "recurrent")  # W_i = input_linearity, W_h = state_linearity
+
+# allennlp attribute of `LstmCellWithProjection` for each target.
+TARGET_ATTRIBUTES = {"input": "input_linearity", "recurrent": "state_linearity"}
+
+
+def cell_group(layer: int, direction: int) -> str:
+    """hdf5 group of one LSTM cell."""
+    return f"RNN_{direction}/RNN/MultiRNNCell/Cell{layer}/LSTMCell"
+
+
+def cell_module_name(layer: int, direction: int) -> str:
+    """Attribute name of the cell inside allennlp's `ElmoLstm`."""
+    return f"{DIRECTIONS[direction]}_layer_{layer}"
+
+
+def matrix_name(layer: int, direction: int, target: str) -> str:
+    """Human-readable name of one compressible matrix, used in reports and errors."""
+    return f"layer {layer} {DIRECTIONS[direction]} {target}"
+
+
+@dataclass
+class LstmCellWeights:
+    """
+    One `LstmCellWithProjection`'s weights in allennlp's (PyTorch) convention.
+
+    # Parameters
+
+    input_weight : `torch.Tensor`
+        `input_linearity.weight`, shape (4 * cell, input_size), gate order i, f, g, o.
+    recurrent_weight : `torch.Tensor`
+        `state_linearity.weight`, shape (4 * cell, hidden_size), gate order i, f, g, o.
+    bias : `torch.Tensor`
+        `state_linearity.bias`, shape (4 * cell,), forget slice including TensorFlow's +1.
+    projection : `torch.Tensor`
+        `state_projection.weight`, shape (hidden_size, cell).
+    """
+
+    input_weight: torch.Tensor
+    recurrent_weight: torch.Tensor
+    bias: torch.Tensor
+    projection: torch.Tensor
+
+    def weight(self, target: str) -> torch.Tensor:
+        return self.input_weight if target == "input" else self.recurrent_weight
+
+
+def _swap_memory_and_forget(gates: numpy.ndarray, cell_size: int) -> numpy.ndarray:
+    """Swap gate blocks 1 and 2 along axis 0; its own inverse (TF i,j,f,o <-> torch i,f,j,o)."""
+    swapped = gates.copy()
+    swapped[cell_size : 2 * cell_size] = gates[2 * cell_size : 3 * cell_size]
+    swapped[2 * cell_size : 3 * cell_size] = gates[cell_size : 2 * cell_size]
+    return swapped
+
+
+def tf_weights_to_torch(w_0: numpy.ndarray, input_size: int, cell_size: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """`W_0` (input + hidden, 4 * cell) -> (`input_linearity.weight`, `state_linearity.weight`)."""
+    # shape (4 * cell, input_size + hidden_size), TF gate order
+    tf_weights = numpy.transpose(w_0)
+    torch_weights = _swap_memory_and_forget(tf_weights, cell_size)
+    return (
+        torch.from_numpy(numpy.ascontiguousarray(torch_weights[:, :input_size])),
+        torch.from_numpy(numpy.ascontiguousarray(torch_weights[:, input_size:])),
+    )
+
+
+def tf_bias_to_torch(b: numpy.ndarray, cell_size: int) -> torch.Tensor:
+    """`B` (4 * cell,) -> `state_linearity.bias`, with TensorFlow's run-time forget bias folded in."""
+    tf_bias = b.copy()
+    tf_bias[2 * cell_size : 3 * cell_size] += 1  # float32, as allennlp does
+    return torch.from_numpy(_swap_memory_and_forget(tf_bias, cell_size))
+
+
+def tf_projection_to_torch(w_p_0: numpy.ndarray) -> torch.Tensor:
+    """`W_P_0` (cell, hidden) -> `state_projection.weight` (hidden, cell)."""
+    return torch.from_numpy(numpy.ascontiguousarray(numpy.transpose(w_p_0)))
+
+
+def tf_cell_to_torch(
+    w_0: numpy.ndarray, b: numpy.ndarray, w_p_0: numpy.ndarray, input_size: int
+) -> LstmCellWeights:
+    """Convert one cell's `W_0`, `B`, `W_P_0` exactly as allennlp's `ElmoLstm.load_weights` does."""
+    cell_size = w_p_0.shape[0]
+    input_weight, recurrent_weight = tf_weights_to_torch(w_0, input_size, cell_size)
+    return LstmCellWeights(
+        input_weight=input_weight,
+        recurrent_weight=recurrent_weight,
+        bias=tf_bias_to_torch(b, cell_size),
+        projection=tf_projection_to_torch(w_p_0),
+    )
+
+
+def torch_cell_to_tf(cell: LstmCellWeights) -> Tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+    """The inverse of `tf_cell_to_torch`: returns `W_0`, `B`, `W_P_0` (float32).
+
+    The weights round-trip exactly; the bias can differ in the last bit, because `b + 1 - 1` is not
+    always `b` in float32.
+    """
+    cell_size = cell.projection.shape[1]
+    # shape (4 * cell, input_size + hidden_size), torch gate order
+    torch_weights = torch.cat([cell.input_weight, cell.recurrent_weight], dim=1).detach().float().numpy()
+    w_0 = numpy.ascontiguousarray(numpy.transpose(_swap_memory_and_forget(torch_weights, cell_size)))
+    tf_bias = _swap_memory_and_forget(cell.bias.detach().float().numpy(), cell_size)
+    tf_bias[2 * cell_size : 3 * cell_size] -= 1
+    w_p_0 = numpy.ascontiguousarray(numpy.transpose(cell.projection.detach().float().numpy()))
+    return w_0, tf_bias, w_p_0

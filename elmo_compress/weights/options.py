@@ -1,0 +1,102 @@
+"""
+Reading and checking an ELMo `options.json`.
+"""
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, List, Tuple
+
+from elmo_compress.atomic import atomic_output
+from elmo_compress.errors import ElmoWeightsError
+
+
+def _get(options: Dict[str, Any], section: str, key: str, source: str) -> Any:
+    try:
+        return options[section][key]
+    except (KeyError, TypeError):
+        raise ElmoWeightsError(f"ELMo options {source} lack {section}.{key}") from None
+
+
+@dataclass(frozen=True)
+class ElmoOptions:
+    """
+    The parts of an ELMo `options.json` that fix the shapes of the weights.
+
+    # Parameters
+
+    raw : `Dict[str, Any]`
+        The whole JSON object, kept so it can be written back unchanged.
+    projection_dim : `int`
+        LSTM projection size; the LSTM input and hidden size per direction.
+    cell_dim : `int`
+        LSTM memory cell size (`lstm.dim`).
+    num_layers : `int`
+        Number of LSTM layers per direction.
+    char_embedding_dim : `int`
+        Size of the character embeddings.
+    filters : `List[Tuple[int, int]]`
+        `(width, number)` of each character convolution.
+    num_highway : `int`
+        Number of highway layers.
+    """
+
+    raw: Dict[str, Any]
+    projection_dim: int
+    cell_dim: int
+    num_layers: int
+    char_embedding_dim: int
+    filters: List[Tuple[int, int]]
+    num_highway: int
+
+    @property
+    def num_filters(self) -> int:
+        return sum(number for _, number in self.filters)
+
+    @classmethod
+    def from_dict(cls, options: Dict[str, Any], source: str = "<dict>") -> "ElmoOptions":
+        filters = _get(options, "char_cnn", "filters", source)
+        try:
+            filter_pairs = [(int(width), int(number)) for width, number in filters]
+        except (TypeError, ValueError):
+            raise ElmoWeightsError(
+                f"ELMo options {source}: char_cnn.filters must be a list of [width, number] pairs"
+            ) from None
+        if not _get(options, "lstm", "use_skip_connections", source):
+            raise ElmoWeightsError(
+                f"ELMo options {source}: lstm.use_skip_connections must be true "
+                "(allennlp only runs biLMs with residual connections)"
+            )
+        for key in ("cell_clip", "proj_clip"):
+            _get(options, "lstm", key, source)
+        return cls(
+            raw=options,
+            projection_dim=int(_get(options, "lstm", "projection_dim", source)),
+            cell_dim=int(_get(options, "lstm", "dim", source)),
+            num_layers=int(_get(options, "lstm", "n_layers", source)),
+            char_embedding_dim=int(_get(options["char_cnn"], "embedding", "dim", source)),
+            filters=filter_pairs,
+            num_highway=int(_get(options, "char_cnn", "n_highway", source)),
+        )
+
+    @classmethod
+    def from_file(cls, path: str) -> "ElmoOptions":
+        if not os.path.isfile(path):
+            raise ElmoWeightsError(f"ELMo options file not found: {path}")
+        try:
+            with open(path, encoding="utf-8") as options_file:
+                options = json.load(options_file)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ElmoWeightsError(f"ELMo options file {path} is not valid JSON ({error})") from None
+        if not isinstance(options, dict):
+            raise ElmoWeightsError(f"ELMo options file {path} must hold a JSON object")
+        return cls.from_dict(options, source=path)
+
+    def to_json(self) -> str:
+        return json.dumps(self.raw, indent=2, sort_keys=True) + "\n"
+
+    def save(self, path: str) -> None:
+        """Write the options as JSON, atomically."""
+        with atomic_output(path) as temporary:
+            with open(temporary, "w", encoding="utf-8") as options_file:
+                options_file.write(self.to_json())

@@ -1,0 +1,163 @@
+import hashlib
+import json
+from pathlib import Path
+
+import h5py
+import numpy
+import pytest
+import torch
+from allennlp.modules.elmo_lstm import ElmoLstm
+
+from elmo_compress.errors import ElmoWeightsError
+from elmo_compress.factorize import CompressionSpec
+from elmo_compress.weights import ElmoWeights, compress_weights
+from elmo_compress.weights.layout import TARGETS, cell_module_name, torch_cell_to_tf
+
+
+def _datasets(path: str):
+    found = {}
+    with h5py.File(path, "r") as hdf5_file:
+        hdf5_file.visititems(
+            lambda name, item: found.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None
+        )
+    return found
+
+
+def test_official_round_trip_is_bit_exact(elmo_fixture, tmp_path: Path):
+    options_file, weight_file = elmo_fixture
+    ElmoWeights.load(options_file, weight_file).save(str(tmp_path / "copy.hdf5"))
+    original, copy = _datasets(weight_file), _datasets(str(tmp_path / "copy.hdf5"))
+    assert sorted(original) == sorted(copy)
+    for name in original:
+        assert original[name].dtype == copy[name].dtype, name
+        assert numpy.array_equal(original[name], copy[name]), name
+
+
+def test_conversion_matches_allennlp_load_weights_exactly(elmo_fixture):
+    options_file, weight_file = elmo_fixture
+    weights = ElmoWeights.load(options_file, weight_file)
+    lstm = ElmoLstm(16, 16, 64, 2, memory_cell_clip_value=3, state_projection_clip_value=3)
+    lstm.load_weights(weight_file)
+    for layer, direction in weights.cells():
+        cell = getattr(lstm, cell_module_name(layer, direction))
+        ours = weights.cell(layer, direction)
+        assert torch.equal(ours.input_weight, cell.input_linearity.weight.data)
+        assert torch.equal(ours.recurrent_weight, cell.state_linearity.weight.data)
+        assert torch.equal(ours.bias, cell.state_linearity.bias.data)
+        assert torch.equal(ours.projection, cell.state_projection.weight.data)
+
+
+def test_torch_to_tf_inverts_the_conversion(elmo_fixture):
+    options_file, weight_file = elmo_fixture
+    weights = ElmoWeights.load(options_file, weight_file)
+    group = "RNN_1/RNN/MultiRNNCell/Cell0/LSTMCell"
+    w_0, b, w_p_0 = torch_cell_to_tf(weights.cell(0, 1))
+    assert numpy.array_equal(w_0, weights.datasets[f"{group}/W_0"])
+    assert numpy.array_equal(w_p_0, weights.datasets[f"{group}/W_P_0"])
+    # b + 1 - 1 may lose the last bit in float32
+    numpy.testing.assert_allclose(b, weights.datasets[f"{group}/B"], rtol=0, atol=1e-7)
+
+
+def test_set_cell_writes_what_cell_reads(random_bilm):
+    weights = ElmoWeights.load(*random_bilm)
+    cell = weights.cell(1, 0)
+    cell.recurrent_weight = cell.recurrent_weight * 2
+    weights.set_cell(1, 0, cell)
+    assert torch.equal(weights.cell(1, 0).recurrent_weight, cell.recurrent_weight)
+
+
+@pytest.mark.parametrize("method", ["svd", "semi_nmf", "prune"])
+def test_compressed_file_round_trip(random_bilm, tmp_path: Path, method: str):
+    weights = ElmoWeights.load(*random_bilm)
+    spec = CompressionSpec.from_dict({"method": method, "target": "both", "rank": 3, "seed": 7})
+    compressed, _ = compress_weights(weights, spec, source="weights.hdf5")
+    path = str(tmp_path / "compressed.hdf5")
+    compressed.save(path)
+    loaded = ElmoWeights.load(random_bilm[0], path)
+    assert loaded.is_compressed
+    assert loaded.metadata["compression"] == spec.to_dict()
+    assert loaded.metadata["seed"] == 7
+    for layer, direction in weights.cells():
+        for target in TARGETS:
+            ours, theirs = compressed.matrix(layer, direction, target), loaded.matrix(layer, direction, target)
+            assert (ours.method, ours.rank, ours.num_parameters()) == (
+                theirs.method,
+                theirs.rank,
+                theirs.num_parameters(),
+            )
+            assert torch.equal(ours.to_dense(), theirs.to_dense())
+    assert not any(name.endswith("W_0") for name in _datasets(path))
+    with h5py.File(path, "r") as hdf5_file:
+        attributes = hdf5_file["compressed_lstm/RNN_1/Cell0/recurrent"].attrs
+        assert (attributes["method"], attributes["layer"], attributes["direction"]) == (method, 0, 1)
+        assert json.loads(hdf5_file.attrs["metadata"])["elmo_compress_version"]
+
+
+def test_same_input_and_seed_give_same_bytes(random_bilm, tmp_path: Path):
+    digests = []
+    for attempt in range(2):
+        weights = ElmoWeights.load(*random_bilm)
+        spec = CompressionSpec.from_dict({"method": "semi_nmf", "target": "recurrent", "rank": 4, "seed": 1})
+        path = tmp_path / f"compressed_{attempt}.hdf5"
+        compress_weights(weights, spec)[0].save(str(path))
+        digests.append(hashlib.sha256(path.read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+
+
+def test_missing_weights_file(random_bilm, tmp_path: Path):
+    with pytest.raises(ElmoWeightsError, match="weights file not found"):
+        ElmoWeights.load(random_bilm[0], str(tmp_path / "nope.hdf5"))
+
+
+def test_missing_options_file(random_bilm, tmp_path: Path):
+    with pytest.raises(ElmoWeightsError, match="options file not found"):
+        ElmoWeights.load(str(tmp_path / "nope.json"), random_bilm[1])
+
+
+def test_corrupt_weights_file(random_bilm, tmp_path: Path):
+    corrupt = tmp_path / "corrupt.hdf5"
+    corrupt.write_bytes(b"this is not hdf5" * 100)
+    with pytest.raises(ElmoWeightsError, match="not a readable hdf5 file"):
+        ElmoWeights.load(random_bilm[0], str(corrupt))
+
+
+def test_truncated_weights_file(random_bilm, tmp_path: Path):
+    truncated = tmp_path / "truncated.hdf5"
+    truncated.write_bytes(Path(random_bilm[1]).read_bytes()[:4000])
+    with pytest.raises(ElmoWeightsError, match="not a readable hdf5 file"):
+        ElmoWeights.load(random_bilm[0], str(truncated))
+
+
+def test_options_that_do_not_match_the_weights(random_bilm, tmp_path: Path):
+    options = json.loads(Path(random_bilm[0]).read_text())
+    options["lstm"]["dim"] = 32
+    wrong = tmp_path / "wrong_options.json"
+    wrong.write_text(json.dumps(options))
+    with pytest.raises(
+        ElmoWeightsError, match=r"options/weights mismatch: RNN_0/RNN/MultiRNNCell/Cell0/LSTMCell/W_0"
+    ):
+        ElmoWeights.load(str(wrong), random_bilm[1])
+
+
+def test_options_with_more_layers_than_the_weights(random_bilm, tmp_path: Path):
+    options = json.loads(Path(random_bilm[0]).read_text())
+    options["lstm"]["n_layers"] = 3
+    wrong = tmp_path / "wrong_options.json"
+    wrong.write_text(json.dumps(options))
+    with pytest.raises(ElmoWeightsError, match="lack dataset RNN_0/RNN/MultiRNNCell/Cell2"):
+        ElmoWeights.load(str(wrong), random_bilm[1])
+
+
+def test_options_that_are_not_json(random_bilm, tmp_path: Path):
+    wrong = tmp_path / "options.json"
+    wrong.write_text("{not json")
+    with pytest.raises(ElmoWeightsError, match="not valid JSON"):
+        ElmoWeights.load(str(wrong), random_bilm[1])
+
+
+def test_compressing_compressed_weights_is_refused(random_bilm):
+    weights = ElmoWeights.load(*random_bilm)
+    spec = CompressionSpec.from_dict({"method": "svd", "target": "both", "rank": 2})
+    compressed, _ = compress_weights(weights, spec)
+    with pytest.raises(ValueError, match="already compressed"):
+        compress_weights(compressed, spec)
