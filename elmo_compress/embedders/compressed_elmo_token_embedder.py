@@ -1,0 +1,74 @@
+from typing import Any, Dict, List
+
+import torch
+from allennlp.modules.token_embedders import ElmoTokenEmbedder, TokenEmbedder
+
+from elmo_compress.embedders.compressed_elmo import CompressedElmo
+
+
+@TokenEmbedder.register("compressed_elmo")
+class CompressedElmoTokenEmbedder(ElmoTokenEmbedder):
+    """
+    `elmo_token_embedder` with a compressed biLM: each LSTM input matrix (W_i) and/or recurrent
+    matrix (W_h) is a low-rank factor pair (SVD or Semi-NMF) or magnitude-pruned. State-dict keys
+    match `elmo_token_embedder` except the compressed matrices, and a model trained with the plain
+    embedder loads into this one (the dense matrices are compressed at load time).
+
+    Registered as a `TokenEmbedder` with name "compressed_elmo".
+
+    # Parameters
+
+    options_file : `str`
+        An ELMo JSON options file.
+    weight_file : `str`
+        An official ELMo hdf5 weight file (then `compression` is required) or a compressed weights
+        file written by `compress-elmo compress`.
+    do_layer_norm : `bool`, optional (default = `False`)
+        Should we apply layer normalization (passed to `ScalarMix`)?
+    dropout : `float`, optional (default = `0.5`)
+        The dropout value to be applied to the ELMo representations.
+    requires_grad : `bool`, optional (default = `False`)
+        If True, compute gradient of ELMo parameters (factors included) for fine tuning.
+    projection_dim : `int`, optional (default = `None`)
+        If given, project the ELMo embedding down to this dimension.
+    vocab_to_cache : `List[str]`, optional (default = `None`)
+        Words whose character convolutions are pre-computed and cached, as in `elmo_token_embedder`.
+    scalar_mix_parameters : `List[float]`, optional (default = `None`)
+        Fixed, pre-softmax weights for the layers, as in `elmo_token_embedder`.
+    compression : `Dict[str, Any]`, optional (default = `None`)
+        How to compress an official weight file, e.g.
+        `{"method": "svd", "target": "recurrent", "rank": 64}`; or `{"energy": 0.9}` /
+        `{"fraction": 0.25}` instead of `rank`, with optional per-target and per-layer overrides
+        (see `elmo_compress.factorize.CompressionSpec`).
+    """
+
+    def __init__(
+        self,
+        options_file: str,
+        weight_file: str,
+        do_layer_norm: bool = False,
+        dropout: float = 0.5,
+        requires_grad: bool = False,
+        projection_dim: int = None,
+        vocab_to_cache: List[str] = None,
+        scalar_mix_parameters: List[float] = None,
+        compression: Dict[str, Any] = None,
+    ) -> None:
+        TokenEmbedder.__init__(self)  # ElmoTokenEmbedder.__init__ would load an uncompressed Elmo
+        self._elmo = CompressedElmo(
+            options_file,
+            weight_file,
+            1,
+            do_layer_norm=do_layer_norm,
+            dropout=dropout,
+            requires_grad=requires_grad,
+            vocab_to_cache=vocab_to_cache,
+            scalar_mix_parameters=scalar_mix_parameters,
+            compression=compression,
+        )
+        if projection_dim:
+            self._projection = torch.nn.Linear(self._elmo.get_output_dim(), projection_dim)
+            self.output_dim = projection_dim
+        else:
+            self._projection = None
+            self.output_dim = self._elmo.get_output_dim()

@@ -1,0 +1,9 @@
+"""
+Modules: low-rank and pruned linear layers, surgery on allennlp's ElmoLstm, and the biLM built from
+official or compressed weights.
+"""
+
+from elmo_compress.modules.bilm import CompressedElmoBiLm
+from elmo_compress.modules.low_rank_linear import LowRankLinear
+from elmo_compress.modules.pruned_linear import PrunedLinear
+from elmo_compress.modules.surgery import compress_elmo_bilm, linear_from_matrix, load_lstm_weights
