@@ -7,10 +7,10 @@ import argparse
 import sys
 from typing import List, NoReturn, Optional
 
-from elmo_compress.commands import compress, demo
+from elmo_compress.commands import compress, corpus, demo
 from elmo_compress.errors import ElmoCompressError
 
-VERBS = (compress, demo)
+VERBS = (compress, corpus, demo)
 
 
 class OneLineArgumentParser(argparse.ArgumentParser):

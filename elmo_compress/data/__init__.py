@@ -1,3 +1,4 @@
-"""Text that ships with Python, used as the embedded default corpus."""
+"""Corpora: reading user corpora and the embedded default corpus built from Python's own docs."""
 
-from elmo_compress.data.stdlib_corpus import stdlib_sentences, tokenize
+from elmo_compress.data.corpus import CorpusError, CorpusSplit, read_corpus, split_held_out, write_corpus
+from elmo_compress.data.stdlib_corpus import sentences_from_text, stdlib_sentences, tokenize

@@ -1,13 +1,24 @@
 """
-Real English sentences available on every machine with Python and no network: the documentation
-topics shipped in the standard library (`pydoc_data.topics`).
+The embedded default corpus: real English sentences that every machine with Python has, without
+network. Two sources, both read in a fixed order:
+
+- the documentation topics shipped in `pydoc_data.topics` (the language reference's prose);
+- the docstrings of the standard library's own source files (modules, classes and functions),
+  read with `ast`, without importing anything.
+
+The text, and so the corpus size, depends on the Python version (docs/corpus.md gives the numbers
+for the interpreter the project uses and the command that prints them).
 """
 
+import ast
+import os
 import re
-from typing import List
+import sysconfig
+from typing import Iterator, List
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+_SKIPPED_FOLDERS = {"site-packages", "dist-packages", "test", "tests", "idlelib", "lib2to3", "__pycache__"}
 
 
 def tokenize(text: str) -> List[str]:
@@ -15,23 +26,66 @@ def tokenize(text: str) -> List[str]:
     return _TOKEN.findall(text)
 
 
-def stdlib_sentences(limit: int = 0, min_tokens: int = 5, max_tokens: int = 40) -> List[List[str]]:
-    """
-    Tokenized prose sentences from `pydoc_data.topics`, in a fixed order (topics sorted by name),
-    skipping code-like lines. `limit` > 0 keeps the first `limit` sentences.
-    """
+def _is_prose(tokens: List[str]) -> bool:
+    """Most tokens are plain words (code, signatures and tables are not)."""
+    words = sum(token.isalpha() for token in tokens)
+    return words >= 0.6 * len(tokens)
+
+
+def sentences_from_text(text: str, min_tokens: int = 5, max_tokens: int = 40) -> Iterator[List[str]]:
+    """Tokenized prose sentences of a text, skipping indented blocks and doctests."""
+    for paragraph in re.split(r"\n\s*\n", text):
+        if paragraph.startswith((" ", "\t")) or ">>>" in paragraph:
+            continue  # indented blocks are code or grammar
+        for sentence in _SENTENCE_END.split(" ".join(paragraph.split())):
+            tokens = tokenize(sentence)
+            if min_tokens <= len(tokens) <= max_tokens and sentence[-1:] in ".!?" and _is_prose(tokens):
+                yield tokens
+
+
+def _pydoc_topics() -> Iterator[str]:
     from pydoc_data.topics import topics
 
-    sentences: List[List[str]] = []
     for name in sorted(topics):
-        paragraphs = re.split(r"\n\s*\n", topics[name])
-        for paragraph in paragraphs:
-            if paragraph.startswith((" ", "\t")) or ">>>" in paragraph:
-                continue  # indented blocks are code or grammar
-            for sentence in _SENTENCE_END.split(" ".join(paragraph.split())):
-                tokens = tokenize(sentence)
-                if min_tokens <= len(tokens) <= max_tokens and sentence[-1:] in ".!?":
-                    sentences.append(tokens)
-                    if 0 < limit <= len(sentences):
-                        return sentences
+        yield topics[name]
+
+
+def _stdlib_docstrings() -> Iterator[str]:
+    root = sysconfig.get_paths()["stdlib"]
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(name for name in subfolders if name not in _SKIPPED_FOLDERS)
+        for name in sorted(files):
+            if not name.endswith(".py"):
+                continue
+            try:
+                with open(os.path.join(folder, name), encoding="utf-8") as source:
+                    tree = ast.parse(source.read())
+            except (SyntaxError, UnicodeDecodeError, ValueError):
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                    docstring = ast.get_docstring(node)
+                    if docstring:
+                        yield docstring
+
+
+def stdlib_sentences(limit: int = 0, docstrings: bool = True) -> List[List[str]]:
+    """
+    Tokenized sentences of the embedded corpus, pydoc topics first, then (with `docstrings`) the
+    standard library's docstrings, each source in a fixed order, without duplicates. `limit` > 0
+    keeps the first `limit` sentences.
+    """
+    texts = [_pydoc_topics()] + ([_stdlib_docstrings()] if docstrings else [])
+    seen = set()
+    sentences: List[List[str]] = []
+    for source in texts:
+        for text in source:
+            for tokens in sentences_from_text(text):
+                key = " ".join(tokens)
+                if key in seen:
+                    continue
+                seen.add(key)
+                sentences.append(tokens)
+                if 0 < limit <= len(sentences):
+                    return sentences
     return sentences

@@ -107,7 +107,7 @@ def test_options_weights_mismatch(random_bilm, tmp_path: Path, capsys):
 
 
 def test_console_script_help_for_every_verb():
-    for verb in ([], ["compress"], ["demo"]):
+    for verb in ([], ["compress"], ["corpus"], ["demo"]):
         completed = subprocess.run(
             [
                 sys.executable,
