@@ -11,6 +11,12 @@ from typing import Iterator, Union
 PathLike = Union[str, "os.PathLike[str]"]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_output(path: PathLike) -> Iterator[str]:
     """
@@ -24,6 +30,7 @@ def atomic_output(path: PathLike) -> Iterator[str]:
     os.close(handle)
     try:
         yield temporary
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get the usual mode
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):

@@ -7,3 +7,4 @@ from elmo_compress.modules.bilm import CompressedElmoBiLm
 from elmo_compress.modules.low_rank_linear import LowRankLinear
 from elmo_compress.modules.pruned_linear import PrunedLinear
 from elmo_compress.modules.surgery import compress_elmo_bilm, linear_from_matrix, load_lstm_weights
+from elmo_compress.modules.export import matrix_from_linear, weights_from_bilm

@@ -23,10 +23,19 @@ class PrunedLinear(LoadsDenseState):
         Boolean mask of the kept entries, same shape.
     bias : `torch.Tensor`, optional (default = `None`)
         Bias, shape (out_features,).
+    rank : `int`, optional (default = `None`)
+        The low-rank factorization whose parameter count this pruning matches, for the record.
     """
 
-    def __init__(self, weight: torch.Tensor, mask: torch.Tensor, bias: Optional[torch.Tensor] = None) -> None:
+    def __init__(
+        self,
+        weight: torch.Tensor,
+        mask: torch.Tensor,
+        bias: Optional[torch.Tensor] = None,
+        rank: Optional[int] = None,
+    ) -> None:
         super().__init__()
+        self.rank = rank
         self.out_features, self.in_features = weight.shape
         self.register_buffer("mask", mask.bool().clone())
         self.weight = torch.nn.Parameter(weight.detach().clone() * self.mask)

@@ -42,7 +42,7 @@ def linear_from_matrix(
             tolerance=tolerance,
         )
     if matrix.method == "prune":
-        return PrunedLinear(matrix.weight, matrix.weight != 0, bias)
+        return PrunedLinear(matrix.weight, matrix.weight != 0, bias, rank=matrix.rank)
     out_features, in_features = matrix.shape
     linear = torch.nn.Linear(in_features, out_features, bias=bias is not None)
     with torch.no_grad():

@@ -21,7 +21,7 @@ Conventions of the conversion, applied in `tf_cell_to_torch` and undone in `torc
 """
 
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Dict, List, Tuple
 
 import numpy
 import torch
@@ -133,3 +133,39 @@ def torch_cell_to_tf(cell: LstmCellWeights) -> Tuple[numpy.ndarray, numpy.ndarra
     tf_bias[2 * cell_size : 3 * cell_size] -= 1
     w_p_0 = numpy.ascontiguousarray(numpy.transpose(cell.projection.detach().float().numpy()))
     return w_0, tf_bias, w_p_0
+
+
+def torch_char_encoder_to_tf(
+    char_embedding: torch.Tensor,
+    convolutions: List[Tuple[torch.Tensor, torch.Tensor]],
+    highways: List[Tuple[torch.Tensor, torch.Tensor]],
+    projection: Tuple[torch.Tensor, torch.Tensor],
+) -> Dict[str, numpy.ndarray]:
+    """
+    The datasets of allennlp's `_ElmoCharacterEncoder`, inverting its `_load_*` methods:
+
+    - `char_embed`: the embedding without the all-zero padding row 0 that allennlp prepends;
+    - `CNN/W_cnn_i` (1, width, char_dim, n) from `Conv1d.weight` (n, char_dim, width);
+    - `CNN_high_k`: allennlp's highway layer is one `Linear(F, 2F)` holding
+      [W_transform^T ; -W_carry^T] and [b_transform ; -b_carry] (allennlp computes
+      g x + (1 - g) f(x), TensorFlow (1 - g) x + g f(x), hence the sign of the carry half);
+    - `CNN_proj/W_proj` (F, projection) from `Linear.weight` (projection, F).
+    """
+
+    def array(tensor: torch.Tensor) -> numpy.ndarray:
+        return numpy.ascontiguousarray(tensor.detach().float().numpy())
+
+    datasets = {"char_embed": array(char_embedding[1:])}
+    for i, (weight, bias) in enumerate(convolutions):
+        # shape (n, char_dim, width) -> (1, width, char_dim, n)
+        datasets[f"CNN/W_cnn_{i}"] = array(weight.permute(2, 1, 0).unsqueeze(0))
+        datasets[f"CNN/b_cnn_{i}"] = array(bias)
+    for k, (weight, bias) in enumerate(highways):
+        filters = weight.shape[1]
+        datasets[f"CNN_high_{k}/W_transform"] = array(weight[:filters].t())
+        datasets[f"CNN_high_{k}/W_carry"] = array(-weight[filters:].t())
+        datasets[f"CNN_high_{k}/b_transform"] = array(bias[:filters])
+        datasets[f"CNN_high_{k}/b_carry"] = array(-bias[filters:])
+    datasets["CNN_proj/W_proj"] = array(projection[0].t())
+    datasets["CNN_proj/b_proj"] = array(projection[1])
+    return datasets

@@ -1,0 +1,38 @@
+from pathlib import Path
+
+import numpy
+import torch
+from allennlp.modules.elmo import _ElmoBiLm, batch_to_ids
+
+from elmo_compress.factorize import CompressionSpec
+from elmo_compress.modules import CompressedElmoBiLm, weights_from_bilm
+from elmo_compress.weights import ElmoOptions, ElmoWeights
+
+SENTENCES = [["Export", "what", "you", "load", "."], ["Twice", "."]]
+
+
+def test_export_of_loaded_bilm_gives_back_the_file(elmo_fixture):
+    options_file, weight_file = elmo_fixture
+    exported = weights_from_bilm(_ElmoBiLm(options_file, weight_file), ElmoOptions.from_file(options_file))
+    original = ElmoWeights.load(options_file, weight_file)
+    assert sorted(exported.datasets) == sorted(original.datasets)
+    for name, array in original.datasets.items():
+        if name.endswith("/B"):  # b + 1 - 1 in float32: at most one unit in the last place
+            numpy.testing.assert_allclose(exported.datasets[name], array, rtol=0, atol=1e-7)
+        else:
+            assert numpy.array_equal(exported.datasets[name], array), name
+
+
+def test_export_of_compressed_bilm_reloads_to_identical_outputs(random_bilm, tmp_path: Path):
+    options_file, weight_file = random_bilm
+    spec = CompressionSpec.from_dict({"method": "prune", "target": "both", "rank": 3})
+    bilm = CompressedElmoBiLm(options_file, weight_file, compression=spec)
+    exported = weights_from_bilm(bilm, ElmoOptions.from_file(options_file), {"note": "test"})
+    assert exported.is_compressed and exported.matrix(1, 0, "input").rank == 3
+    path = str(tmp_path / "exported.hdf5")
+    exported.save(path)
+    reloaded = CompressedElmoBiLm(options_file, path)
+    with torch.no_grad():
+        expected = bilm(batch_to_ids(SENTENCES))["activations"][-1]
+        actual = reloaded(batch_to_ids(SENTENCES))["activations"][-1]
+    torch.testing.assert_close(actual, expected, rtol=0, atol=1e-6)
