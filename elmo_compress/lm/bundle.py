@@ -1,0 +1,92 @@
+"""
+A trained biLM bundle: a folder with `options.json` and `weights.hdf5` (official ELMo files that
+allennlp loads unchanged) plus what only language modelling needs: `vocab.txt` and `softmax.hdf5`
+(the adaptive softmax, not part of ELMo), and `training.json` (how it was trained).
+"""
+
+import json
+import os
+from typing import Any, Dict, Optional, Tuple
+
+import torch
+
+from elmo_compress.errors import ElmoCompressError
+from elmo_compress.factorize import CompressionSpec
+from elmo_compress.lm.language_model import BidirectionalLm
+from elmo_compress.lm.vocabulary import LmVocabulary
+from elmo_compress.modules import CompressedElmoBiLm
+from elmo_compress.weights.hdf5_io import read_hdf5, write_hdf5
+
+OPTIONS_NAME, WEIGHTS_NAME = "options.json", "weights.hdf5"
+VOCABULARY_NAME, SOFTMAX_NAME, TRAINING_NAME = "vocab.txt", "softmax.hdf5", "training.json"
+
+
+def bundle_path(bundle_dir: str, name: str) -> str:
+    return os.path.join(bundle_dir, name)
+
+
+def save_softmax(softmax: torch.nn.AdaptiveLogSoftmaxWithLoss, path: str) -> None:
+    datasets = {name: tensor.detach().numpy() for name, tensor in softmax.state_dict().items()}
+    attributes = {
+        "/": {
+            "in_features": softmax.in_features,
+            "n_classes": softmax.n_classes,
+            "cutoffs": json.dumps(softmax.cutoffs[:-1]),
+            "div_value": softmax.div_value,
+        }
+    }
+    write_hdf5(path, datasets, attributes)
+
+
+def load_softmax_into(lm: BidirectionalLm, path: str) -> None:
+    datasets, attributes = read_hdf5(path)
+    root = attributes.get("/", {})
+    expected = (lm.softmax.in_features, lm.softmax.n_classes, lm.softmax.cutoffs[:-1])
+    found = (
+        int(root.get("in_features", -1)),
+        int(root.get("n_classes", -1)),
+        json.loads(root.get("cutoffs", "[]")),
+    )
+    if expected != found:
+        raise ElmoCompressError(
+            f"softmax {path} has (inputs, classes, cutoffs) {found}, the biLM needs {expected}"
+        )
+    lm.softmax.load_state_dict({name: torch.from_numpy(array) for name, array in datasets.items()})
+
+
+def load_lm(
+    bundle_dir: str,
+    weight_file: Optional[str] = None,
+    compression: Optional[CompressionSpec] = None,
+    requires_grad: bool = False,
+) -> Tuple[BidirectionalLm, LmVocabulary]:
+    """
+    The language model of a bundle; `weight_file` replaces the bundle's weights (e.g. a compressed
+    file made from them), `compression` compresses them on the spot.
+    """
+    if not os.path.isdir(bundle_dir):
+        raise ElmoCompressError(f"biLM bundle folder not found: {bundle_dir}")
+    vocabulary = LmVocabulary.load(bundle_path(bundle_dir, VOCABULARY_NAME))
+    bilm = CompressedElmoBiLm(
+        bundle_path(bundle_dir, OPTIONS_NAME),
+        weight_file or bundle_path(bundle_dir, WEIGHTS_NAME),
+        requires_grad=requires_grad,
+        compression=compression,
+    )
+    lm = BidirectionalLm(bilm, len(vocabulary))
+    load_softmax_into(lm, bundle_path(bundle_dir, SOFTMAX_NAME))
+    for parameter in lm.softmax.parameters():
+        parameter.requires_grad = False
+    return lm, vocabulary
+
+
+def training_record(bundle_dir: str) -> Dict[str, Any]:
+    path = bundle_path(bundle_dir, TRAINING_NAME)
+    if not os.path.isfile(path):
+        return {}
+    with open(path, encoding="utf-8") as record:
+        return json.load(record)
+
+
+# The demo biLM shipped in the package (see its README.md for the command that made it).
+DEMO_BUNDLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demo_bilm")
