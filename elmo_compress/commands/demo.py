@@ -1,109 +1,235 @@
 """
-`compress-elmo demo`: the end-to-end job of `make demo`. Builds a small ELMo-format biLM, compresses
-it with every method, target and a few ranks, and reports parameters, reconstruction error and how
-far the biLM's top-layer output drifts from the uncompressed biLM on real sentences.
+`compress-elmo demo`: the end-to-end job of `make demo`. Takes the demo biLM shipped in the package
+(trained by `compress-elmo pretrain` on the embedded corpus, see elmo_compress/demo_bilm/README.md),
+compresses it with every method and target at several ranks, and reports parameters, relative
+reconstruction error and held-out perplexity, plus the perplexity after a short fine-tune of one
+setting. Writes the table as Markdown and CSV and a plot of perplexity against rank.
 """
 
 import argparse
+import csv
 import os
-from typing import List, Sequence
+from dataclasses import asdict, dataclass
+from typing import Dict, List, Optional, Sequence
 
 import torch
 from allennlp.modules.elmo import _ElmoBiLm, batch_to_ids
 
+from elmo_compress.atomic import atomic_output
+from elmo_compress.commands.language_model import default_split
 from elmo_compress.commands.table import format_markdown_table, format_table
-from elmo_compress.data import stdlib_sentences
 from elmo_compress.factorize import METHODS, CompressionSpec
-from elmo_compress.modules import CompressedElmoBiLm
-from elmo_compress.weights.synthetic import elmo_options, random_elmo_weights
+from elmo_compress.lm import evaluate_perplexity, finetune, load_lm
+from elmo_compress.lm.bundle import DEMO_BUNDLE, OPTIONS_NAME, WEIGHTS_NAME, bundle_path
+from elmo_compress.modules import weights_from_bilm
+from elmo_compress.weights import TARGETS, ElmoOptions
+
+Sentences = Sequence[List[str]]
 
 DEMO_TARGETS = ("input", "recurrent", "both")
-DEMO_RANKS = (4, 8, 16, 32)
+DEMO_RANKS = (8, 16, 32, 48)
+FINETUNE_RANK = 16
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "demo",
-        description="Build a small ELMo-format biLM, compress it every way, and print a table of "
-        "parameters, reconstruction error and output drift.",
+        description="Compress the shipped demo biLM every way and report parameters, reconstruction "
+        "error and held-out perplexity (Markdown, CSV and PNG in OUTPUT_DIR).",
         help="run the end-to-end demo",
     )
     parser.add_argument("--output-dir", default="demo_output", help="where files go (default: demo_output)")
-    parser.add_argument("--sentences", type=int, default=96, help="held-out sentences to run (default: 96)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the demo biLM (default: 0)")
+    parser.add_argument("--bundle", default=DEMO_BUNDLE, help="biLM bundle (default: the shipped demo biLM)")
+    parser.add_argument("--ranks", type=int, nargs="+", default=list(DEMO_RANKS), help="ranks to try")
+    parser.add_argument("--finetune-steps", type=int, default=150, help="fine-tune steps (default: 150)")
+    parser.add_argument(
+        "--finetune-rank",
+        type=int,
+        default=FINETUNE_RANK,
+        help=f"fine-tune SVD on both targets at this rank (default: {FINETUNE_RANK})",
+    )
+    parser.add_argument(
+        "--held-out-sentences",
+        type=int,
+        default=300,
+        help="evaluate on the first N held-out sentences, 0 for all (default: 300)",
+    )
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     parser.set_defaults(func=run_demo)
     return parser
 
 
-def top_layer_outputs(bilm: torch.nn.Module, batches: Sequence[torch.Tensor]) -> torch.Tensor:
-    """Top biLM layer at every real token of every batch, shape (num_tokens, 2 * projection_dim)."""
-    outputs = []
-    with torch.no_grad():
-        for character_ids in batches:
-            result = bilm(character_ids)
-            mask = result["mask"].bool()
-            outputs.append(result["activations"][-1][mask])
-    return torch.cat(outputs)
-
-
-def relative_drift(outputs: torch.Tensor, reference: torch.Tensor) -> float:
-    return float((outputs - reference).norm() / reference.norm())
-
-
-def run_demo(args: argparse.Namespace) -> None:
-    torch.manual_seed(args.seed)
-    bilm_dir = os.path.join(args.output_dir, "bilm")
-    os.makedirs(bilm_dir, exist_ok=True)
-    options_file, weight_file = os.path.join(bilm_dir, "options.json"), os.path.join(bilm_dir, "weights.hdf5")
-    weights = random_elmo_weights(elmo_options(projection_dim=64, cell_dim=256), seed=args.seed)
-    weights.options.save(options_file)
-    weights.save(weight_file)
-    print(f"demo biLM (untrained, random weights, seed {args.seed}): {options_file}, {weight_file}")
-
-    sentences = stdlib_sentences(limit=args.sentences)
-    batches = [batch_to_ids(sentences[start : start + 32]) for start in range(0, len(sentences), 32)]
-    reference = top_layer_outputs(_ElmoBiLm(options_file, weight_file), batches)
-    ours = top_layer_outputs(CompressedElmoBiLm(options_file, weight_file), batches)
-    print(
-        f"uncompressed path vs allennlp _ElmoBiLm, max abs difference: {float((ours - reference).abs().max()):.2e}"
-    )
-
-    headers = ["method", "target", "rank", "LSTM W params", "biLM params", "mean rel. error", "output drift"]
-    rows: List[List[object]] = []
-    for method in METHODS:
-        for target in DEMO_TARGETS:
-            for rank in DEMO_RANKS:
-                spec = CompressionSpec.from_dict(
-                    {"method": method, "target": target, "rank": rank, "seed": args.seed}
-                )
-                bilm = CompressedElmoBiLm(options_file, weight_file, compression=spec)
-                rows.append(_row(spec, rank, bilm, weights.num_parameters(), batches, reference))
-    table = format_table(headers, rows)
-    print(table)
-    with open(os.path.join(args.output_dir, "compression_table.md"), "w", encoding="utf-8") as markdown:
-        markdown.write(format_markdown_table(headers, rows) + "\n")
-    print(f"wrote {os.path.join(args.output_dir, 'compression_table.md')}")
+@dataclass
+class DemoRow:
+    method: str
+    target: str
+    rank: Optional[float]
+    lstm_matrix_parameters: int
+    bilm_parameters: int
+    mean_relative_error: float
+    perplexity_forward: float
+    perplexity_backward: float
+    perplexity_mean: float
+    finetune_steps: int = 0
 
 
 def _row(
-    spec: CompressionSpec,
-    rank: int,
-    bilm: CompressedElmoBiLm,
-    dense_total: int,
-    batches: Sequence[torch.Tensor],
-    reference: torch.Tensor,
-) -> List[object]:
-    reports = bilm.compression_report
-    before = sum(report.parameters_before for report in reports)
-    after = sum(report.parameters_after for report in reports)
-    compressed = [report.relative_error for report in reports if report.method != "dense"]
-    drift = relative_drift(top_layer_outputs(bilm, batches), reference)
+    spec: Optional[CompressionSpec],
+    bundle: str,
+    held_out: Sentences,
+    finetune_steps: int = 0,
+    train: Sentences = (),
+) -> DemoRow:
+    """Compress the bundle's biLM as `spec` says (None: not at all), optionally fine-tune, measure."""
+    lm, vocabulary = load_lm(bundle, compression=spec, requires_grad=finetune_steps > 0)
+    if finetune_steps:
+        finetune(lm, train, vocabulary, finetune_steps)
+    weights = weights_from_bilm(lm.bilm, ElmoOptions.from_file(bundle_path(bundle, OPTIONS_NAME)))
+    errors = [report.relative_error for report in lm.bilm.compression_report if report.method != "dense"]
+    perplexity = evaluate_perplexity(lm, held_out, vocabulary)
+    return DemoRow(
+        method=spec.method if spec else "none",
+        target=spec.target if spec else "-",
+        rank=spec.rank.value if spec else None,
+        lstm_matrix_parameters=sum(
+            weights.matrix(layer, direction, target).num_parameters()
+            for layer, direction in weights.cells()
+            for target in TARGETS
+        ),
+        bilm_parameters=weights.num_parameters(),
+        mean_relative_error=sum(errors) / len(errors) if errors else 0.0,
+        perplexity_forward=perplexity.forward,
+        perplexity_backward=perplexity.backward,
+        perplexity_mean=perplexity.mean,
+        finetune_steps=finetune_steps,
+    )
+
+
+def _check_against_allennlp(bundle: str, sentences: Sequence[List[str]]) -> float:
+    """Max |difference| of our uncompressed biLM and allennlp's own on the same batch."""
+    lm, _ = load_lm(bundle)
+    allennlp_bilm = _ElmoBiLm(bundle_path(bundle, OPTIONS_NAME), bundle_path(bundle, WEIGHTS_NAME))
+    character_ids = batch_to_ids(list(sentences))
+    with torch.no_grad():
+        ours, theirs = lm.bilm(character_ids)["activations"], allennlp_bilm(character_ids)["activations"]
+    return max(float((a - b).abs().max()) for a, b in zip(ours, theirs))
+
+
+def run_demo(args: argparse.Namespace) -> None:
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    train, held_out = default_split()
+    if args.held_out_sentences:
+        held_out = held_out[: args.held_out_sentences]
+    tokens = sum(len(sentence) for sentence in held_out)
+    print(f"demo biLM: {args.bundle}; held-out: {len(held_out)} sentences, {tokens} tokens, embedded corpus")
+    difference = _check_against_allennlp(args.bundle, held_out[:32])
+    print(f"uncompressed path vs allennlp _ElmoBiLm, max abs difference: {difference:.2e}")
+    rows = [_row(None, args.bundle, held_out)]
+    for method in METHODS:
+        for target in DEMO_TARGETS:
+            for rank in args.ranks:
+                spec = CompressionSpec.from_dict({"method": method, "target": target, "rank": rank})
+                rows.append(_row(spec, args.bundle, held_out))
+                print(_describe(rows[-1]), flush=True)
+    if args.finetune_steps:
+        spec = CompressionSpec.from_dict({"method": "svd", "target": "both", "rank": args.finetune_rank})
+        rows.append(_row(spec, args.bundle, held_out, args.finetune_steps, train))
+    write_outputs(rows, args.output_dir)
+
+
+def _describe(row: DemoRow) -> str:
+    return f"{row.method} {row.target} rank {row.rank}: perplexity {row.perplexity_mean:.1f}"
+
+
+HEADERS = [
+    "method",
+    "target",
+    "rank",
+    "fine-tune steps",
+    "LSTM W params",
+    "biLM params",
+    "mean rel. error",
+    "ppl fwd",
+    "ppl bwd",
+    "ppl mean",
+]
+
+
+def _cells(row: DemoRow, dense_lstm: int) -> List[object]:
     return [
-        spec.method,
-        spec.target,
-        rank,
-        f"{after:,} ({after / before:.0%})",
-        f"{dense_total - before + after:,}",
-        f"{sum(compressed) / len(compressed):.3f}",
-        f"{drift:.3f}",
+        row.method,
+        row.target,
+        "-" if row.rank is None else row.rank,
+        row.finetune_steps,
+        f"{row.lstm_matrix_parameters:,} ({row.lstm_matrix_parameters / dense_lstm:.0%})",
+        f"{row.bilm_parameters:,}",
+        f"{row.mean_relative_error:.3f}",
+        f"{row.perplexity_forward:.1f}",
+        f"{row.perplexity_backward:.1f}",
+        f"{row.perplexity_mean:.1f}",
     ]
+
+
+def write_outputs(rows: List[DemoRow], output_dir: str) -> None:
+    os.makedirs(output_dir, exist_ok=True)
+    dense_lstm = rows[0].lstm_matrix_parameters
+    cells = [_cells(row, dense_lstm) for row in rows]
+    print(format_table(HEADERS, cells))
+    markdown_path = os.path.join(output_dir, "lm_compression.md")
+    with atomic_output(markdown_path) as temporary:
+        with open(temporary, "w", encoding="utf-8") as markdown:
+            markdown.write(format_markdown_table(HEADERS, cells) + "\n")
+    csv_path = os.path.join(output_dir, "lm_compression.csv")
+    with atomic_output(csv_path) as temporary:
+        with open(temporary, "w", encoding="utf-8", newline="") as table:
+            records = [_csv_record(row, rows[0].perplexity_mean) for row in rows]
+            writer = csv.DictWriter(table, fieldnames=list(records[0]))
+            writer.writeheader()
+            writer.writerows(records)
+    plot_path = os.path.join(output_dir, "perplexity_vs_rank.png")
+    plot_perplexity(rows, plot_path)
+    print(f"wrote {markdown_path}, {csv_path}, {plot_path}")
+
+
+def _csv_record(row: DemoRow, baseline: float) -> Dict[str, object]:
+    """The row's fields plus the sweep columns `compress-elmo analyze --sweep` reads."""
+    metric = {"metric_name": "perplexity_mean", "metric": row.perplexity_mean}
+    return {**asdict(row), **metric, "metric_drop": row.perplexity_mean - baseline}
+
+
+TITLES = {"input": "W_i (input) compressed", "recurrent": "W_h (recurrent) compressed", "both": "W_i and W_h"}
+
+
+def plot_perplexity(rows: List[DemoRow], path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as pyplot
+    from matplotlib import ticker
+
+    baseline = rows[0].perplexity_mean
+    figure, axes = pyplot.subplots(1, len(DEMO_TARGETS), figsize=(13, 4.2), sharey=True)
+    for axis, target in zip(axes, DEMO_TARGETS):
+        for method in METHODS:
+            points = sorted(
+                (row.rank, row.perplexity_mean)
+                for row in rows
+                if row.method == method and row.target == target and row.finetune_steps == 0
+            )
+            axis.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=method)
+        axis.axhline(baseline, color="gray", linestyle="--", label="uncompressed")
+        axis.set_title(TITLES[target])
+        axis.set_xlabel("rank (prune: same parameter count)")
+        axis.set_yscale("log")
+        axis.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:.0f}"))
+        axis.yaxis.set_minor_formatter(ticker.FuncFormatter(lambda value, _: f"{value:.0f}"))
+        axis.set_xticks(sorted({row.rank for row in rows if row.target == target}))
+        axis.grid(True, alpha=0.3)
+    axes[0].set_ylabel("held-out perplexity (log scale)")
+    axes[-1].legend()
+    figure.suptitle("Demo biLM: held-out perplexity after compression, by rank")
+    figure.tight_layout()
+    with atomic_output(path) as temporary:
+        figure.savefig(temporary, dpi=110, format="png")
+    pyplot.close(figure)
