@@ -50,7 +50,9 @@ def assert_matches_tf_reference(bilm: torch.nn.Module, atol: float) -> None:
 
 
 def test_uncompressed_matches_tf_reference(elmo_fixture):
-    assert_matches_tf_reference(CompressedElmoBiLm(*elmo_fixture), atol=1e-6)
+    # allennlp's elmo_test checks `assert_array_almost_equal(..., decimal=6)`: |difference| < 1.5e-6.
+    # (One of 608 values differs by 1.19e-6 on some runs: float32 matmul order depends on threads.)
+    assert_matches_tf_reference(CompressedElmoBiLm(*elmo_fixture), atol=1.5e-6)
 
 
 @pytest.mark.parametrize("target", ["input", "recurrent", "both"])
