@@ -7,10 +7,10 @@ import argparse
 import sys
 from typing import List, NoReturn, Optional
 
-from elmo_compress.commands import compress, corpus, demo, language_model
+from elmo_compress.commands import analyze, compress, corpus, demo, language_model
 from elmo_compress.errors import ElmoCompressError
 
-VERBS = (compress, corpus, language_model, demo)
+VERBS = (compress, corpus, language_model, demo, analyze)
 
 
 class OneLineArgumentParser(argparse.ArgumentParser):
