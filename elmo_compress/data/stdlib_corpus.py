@@ -14,7 +14,7 @@ import ast
 import os
 import re
 import sysconfig
-from typing import Iterator, List
+from typing import Iterator, List, Tuple
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
@@ -50,23 +50,31 @@ def _pydoc_topics() -> Iterator[str]:
         yield topics[name]
 
 
-def _stdlib_docstrings() -> Iterator[str]:
+def module_docstrings() -> Iterator[Tuple[str, str]]:
+    """(dotted module name, docstring) for every module, class and function docstring of the standard
+    library's source files, in a fixed order (folders and files sorted)."""
     root = sysconfig.get_paths()["stdlib"]
     for folder, subfolders, files in os.walk(root):
         subfolders[:] = sorted(name for name in subfolders if name not in _SKIPPED_FOLDERS)
         for name in sorted(files):
             if not name.endswith(".py"):
                 continue
+            path = os.path.join(folder, name)
             try:
-                with open(os.path.join(folder, name), encoding="utf-8") as source:
+                with open(path, encoding="utf-8") as source:
                     tree = ast.parse(source.read())
             except (SyntaxError, UnicodeDecodeError, ValueError):
                 continue
+            module = os.path.relpath(path, root)[: -len(".py")].replace(os.sep, ".")
             for node in ast.walk(tree):
                 if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
                     docstring = ast.get_docstring(node)
                     if docstring:
-                        yield docstring
+                        yield module, docstring
+
+
+def _stdlib_docstrings() -> Iterator[str]:
+    return (docstring for _, docstring in module_docstrings())
 
 
 def stdlib_sentences(limit: int = 0, docstrings: bool = True) -> List[List[str]]:
