@@ -7,10 +7,10 @@ import argparse
 import sys
 from typing import List, NoReturn, Optional
 
-from elmo_compress.commands import analyze, compress, corpus, demo, language_model
+from elmo_compress.commands import analyze, compress, corpus, demo, downstream, language_model
 from elmo_compress.errors import ElmoCompressError
 
-VERBS = (compress, corpus, language_model, demo, analyze)
+VERBS = (compress, corpus, language_model, downstream, demo, analyze)
 
 
 class OneLineArgumentParser(argparse.ArgumentParser):
@@ -20,14 +20,20 @@ class OneLineArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser(prog: str = "compress-elmo") -> argparse.ArgumentParser:
-    parser = OneLineArgumentParser(
-        prog=prog, description="Compress ELMo's biLSTM by low-rank factorization (SVD, Semi-NMF) or pruning."
-    )
+DESCRIPTION = "Compress ELMo's biLSTM by low-rank factorization (SVD, Semi-NMF) or pruning."
+
+
+def add_verbs(parser: argparse.ArgumentParser) -> None:
+    """Every verb as a subcommand of `parser` (the `compress-elmo` program, or `allennlp compress-elmo`)."""
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=OneLineArgumentParser)
     subparsers.required = True
     for verb in VERBS:
         verb.add_subparser(subparsers)
+
+
+def build_parser(prog: str = "compress-elmo") -> argparse.ArgumentParser:
+    parser = OneLineArgumentParser(prog=prog, description=DESCRIPTION)
+    add_verbs(parser)
     return parser
 
 

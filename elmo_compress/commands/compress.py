@@ -26,6 +26,13 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     parser.add_argument("options_file", help="ELMo options.json")
     parser.add_argument("weight_file", help="official ELMo weights.hdf5")
     parser.add_argument("-o", "--output-dir", required=True, help="folder for weights.hdf5 and options.json")
+    add_spec_arguments(parser)
+    parser.set_defaults(func=run_compress)
+    return parser
+
+
+def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that make a `CompressionSpec` (read back by `spec_from_args`)."""
     parser.add_argument("--method", choices=METHODS, default="svd", help="how to compress (default: svd)")
     parser.add_argument(
         "--target", choices=tuple(TARGET_CHOICES), default="both", help="which matrices (default: both)"
@@ -45,8 +52,6 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     parser.add_argument(
         "--tolerance", type=float, default=1e-5, help="Semi-NMF relative tolerance (default: 1e-5)"
     )
-    parser.set_defaults(func=run_compress)
-    return parser
 
 
 def _load_json_block(text: str) -> Dict[str, Any]:

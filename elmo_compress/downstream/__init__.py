@@ -1,0 +1,3 @@
+"""
+Downstream tasks: post-training compression of trained allennlp archives and the accuracy sweep.
+"""

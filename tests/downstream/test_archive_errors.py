@@ -1,0 +1,87 @@
+"""
+Bad input to `compress-elmo archive` / `sweep`: one error line, exit status 2, no output file.
+"""
+
+from pathlib import Path
+
+import pytest
+from allennlp.common import Params
+from allennlp.commands.train import train_model
+
+from elmo_compress.commands import main
+from elmo_compress.downstream.archive import compressed_config
+from elmo_compress.errors import ElmoCompressError
+from elmo_compress.factorize import CompressionSpec
+
+SPEC = CompressionSpec.from_dict({"method": "svd", "target": "both", "rank": 4})
+
+
+def _one_error_line(capsys) -> str:
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("compress-elmo: error: ") and "\n" not in error
+    return error
+
+
+@pytest.fixture(scope="module")
+def archive_without_elmo(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("no_elmo")
+    data = folder / "train.txt"
+    data.write_text("(3 (3 Good) (3 film))\n(1 (1 Bad) (1 film))\n")
+    params = {
+        "dataset_reader": {"type": "sst_tokens"},
+        "train_data_path": str(data),
+        "model": {
+            "type": "basic_classifier",
+            "text_field_embedder": {"token_embedders": {"tokens": {"type": "embedding", "embedding_dim": 4}}},
+            "seq2vec_encoder": {"type": "boe", "embedding_dim": 4},
+        },
+        "data_loader": {"batch_size": 2},
+        "trainer": {"num_epochs": 1, "optimizer": "adam"},
+    }
+    train_model(Params(params), str(folder / "run"))
+    return folder / "run" / "model.tar.gz"
+
+
+def test_archive_without_elmo(archive_without_elmo: Path, tmp_path: Path, capsys):
+    output = tmp_path / "out.tar.gz"
+    assert main(["archive", str(archive_without_elmo), "-o", str(output), "--rank", "4"]) == 2
+    assert "no ELMo" in _one_error_line(capsys)
+    assert not output.exists()
+
+
+def test_missing_archive(tmp_path: Path, capsys):
+    output = tmp_path / "out.tar.gz"
+    assert main(["archive", str(tmp_path / "nope.tar.gz"), "-o", str(output), "--rank", "4"]) == 2
+    assert "archive not found" in _one_error_line(capsys)
+    assert not output.exists()
+
+
+def test_corrupt_archive(tmp_path: Path, capsys):
+    corrupt = tmp_path / "model.tar.gz"
+    corrupt.write_bytes(b"not a tar file")
+    assert main(["archive", str(corrupt), "-o", str(tmp_path / "out.tar.gz"), "--rank", "4"]) == 2
+    assert "cannot load archive" in _one_error_line(capsys)
+
+
+def test_empty_rank_list(tmp_path: Path, capsys):
+    arguments = ["sweep", str(tmp_path / "model.tar.gz"), str(tmp_path / "dev.txt"), "-o", str(tmp_path / "out")]
+    assert main(arguments + ["--ranks"]) == 2
+    assert "rank list is empty" in _one_error_line(capsys)
+    assert not (tmp_path / "out").exists()
+
+
+def test_config_rewrite_covers_token_embedders_and_bcn():
+    embedder = {"type": "elmo_token_embedder", "options_file": "o.json", "weight_file": "w.hdf5"}
+    config = {"model": {"type": "esim", "text_field_embedder": {"token_embedders": {"elmo": embedder}}}}
+    rewritten = compressed_config(config, SPEC)
+    block = rewritten["model"]["text_field_embedder"]["token_embedders"]["elmo"]
+    assert block["type"] == "compressed_elmo" and block["compression"] == SPEC.to_dict()
+    assert config["model"]["text_field_embedder"]["token_embedders"]["elmo"]["type"] == "elmo_token_embedder"
+
+    bcn = {"model": {"type": "bcn", "elmo": {"options_file": "o.json", "weight_file": "w.hdf5"}}}
+    rewritten = compressed_config(bcn, SPEC)
+    assert rewritten["model"]["type"] == "bcn_compressed_elmo"
+    assert rewritten["model"]["elmo"]["compression"] == SPEC.to_dict()
+
+    with pytest.raises(ElmoCompressError, match="no ELMo block"):
+        compressed_config({"model": {"type": "basic_classifier"}}, SPEC)

@@ -1,0 +1,2 @@
+// See crf_tagger.libsonnet.
+(import 'crf_tagger.libsonnet')(compressed=true, small=true)

@@ -1,0 +1,2 @@
+// See bcn.libsonnet.
+(import 'bcn.libsonnet')(compressed=false, small=false)

@@ -1,0 +1,2 @@
+// See esim.libsonnet.
+(import 'esim.libsonnet')(compressed=true, small=false)
