@@ -7,10 +7,10 @@ import argparse
 import sys
 from typing import List, NoReturn, Optional
 
-from elmo_compress.commands import analyze, compress, corpus, demo, downstream, language_model
+from elmo_compress.commands import analyze, benchmark, compress, corpus, demo, downstream, language_model
 from elmo_compress.errors import ElmoCompressError
 
-VERBS = (compress, corpus, language_model, downstream, demo, analyze)
+VERBS = (compress, corpus, language_model, downstream, demo, analyze, benchmark)
 
 
 class OneLineArgumentParser(argparse.ArgumentParser):

@@ -24,14 +24,27 @@ def build_compressed_bilm(
     compression: Optional[Mapping[str, Any]],
     requires_grad: bool = False,
     vocab_to_cache: Optional[List[str]] = None,
+    fast_path: bool = True,
+    stateful: bool = True,
+    int8: bool = False,
 ) -> CompressedElmoBiLm:
     """
     The biLM of a compressed ELMo: `weight_file` is a compressed weights file, or an official one
     together with a `compression` block. Bad input becomes one `ConfigurationError` line.
+    `fast_path`, `stateful` and `int8` are `CompressedElmoBiLm`'s.
     """
     try:
         spec = CompressionSpec.from_dict(_plain(compression)) if compression is not None else None
-        bilm = CompressedElmoBiLm(options_file, weight_file, requires_grad, vocab_to_cache, compression=spec)
+        bilm = CompressedElmoBiLm(
+            options_file,
+            weight_file,
+            requires_grad,
+            vocab_to_cache,
+            compression=spec,
+            fast_path=fast_path,
+            stateful=stateful,
+            int8=int8,
+        )
     except ElmoCompressError as error:
         raise ConfigurationError(str(error)) from None
     if not bilm.is_compressed:
@@ -73,6 +86,17 @@ class CompressedElmo(Elmo):
     compression : `Dict[str, Any]`, optional (default = `None`)
         A compression block (see `CompressionSpec`), e.g.
         `{"method": "svd", "target": "recurrent", "rank": 64}`.
+    fast_path : `bool`, optional (default = `True`)
+        Run the biLSTM with the fast forward (`FastElmoLstm`: input matrix applied to all timesteps
+        at once, TorchScript timestep loop); outputs equal allennlp's to float rounding. False runs
+        allennlp's own per-timestep loop.
+    stateful : `bool`, optional (default = `True`)
+        Carry LSTM states from batch to batch, as allennlp's ELMo does. False starts every batch
+        from zero states, so a sentence's embedding does not depend on the batches before it.
+    int8 : `bool`, optional (default = `False`)
+        Run the biLM's linear layers (low-rank factors included) with PyTorch dynamic int8
+        quantization, for CPU inference. Needs `requires_grad=False`; quantization happens at
+        construction, so a model whose state dict holds float biLM weights does not load into it.
     """
 
     def __init__(
@@ -87,8 +111,13 @@ class CompressedElmo(Elmo):
         keep_sentence_boundaries: bool = False,
         scalar_mix_parameters: List[float] = None,
         compression: Dict[str, Any] = None,
+        fast_path: bool = True,
+        stateful: bool = True,
+        int8: bool = False,
     ) -> None:
-        bilm = build_compressed_bilm(options_file, weight_file, compression, requires_grad, vocab_to_cache)
+        bilm = build_compressed_bilm(
+            options_file, weight_file, compression, requires_grad, vocab_to_cache, fast_path, stateful, int8
+        )
         super().__init__(
             options_file=None,
             weight_file=None,

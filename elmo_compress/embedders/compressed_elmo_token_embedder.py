@@ -40,6 +40,17 @@ class CompressedElmoTokenEmbedder(ElmoTokenEmbedder):
         `{"method": "svd", "target": "recurrent", "rank": 64}`; or `{"energy": 0.9}` /
         `{"fraction": 0.25}` instead of `rank`, with optional per-target and per-layer overrides
         (see `elmo_compress.factorize.CompressionSpec`).
+    fast_path : `bool`, optional (default = `True`)
+        Run the biLSTM with the fast forward (input matrix applied to all timesteps at once,
+        TorchScript timestep loop); outputs equal allennlp's to float rounding. False runs
+        allennlp's own per-timestep loop.
+    stateful : `bool`, optional (default = `True`)
+        Carry LSTM states from batch to batch, as `elmo_token_embedder` does. False starts every
+        batch from zero states (a sentence's embedding then does not depend on earlier batches).
+    int8 : `bool`, optional (default = `False`)
+        PyTorch dynamic int8 quantization of the biLM's linear layers (low-rank factors included),
+        for CPU inference. Needs `requires_grad=False`; a model archive whose state dict holds float
+        biLM weights does not load into an int8 embedder.
     """
 
     def __init__(
@@ -53,6 +64,9 @@ class CompressedElmoTokenEmbedder(ElmoTokenEmbedder):
         vocab_to_cache: List[str] = None,
         scalar_mix_parameters: List[float] = None,
         compression: Dict[str, Any] = None,
+        fast_path: bool = True,
+        stateful: bool = True,
+        int8: bool = False,
     ) -> None:
         TokenEmbedder.__init__(self)  # ElmoTokenEmbedder.__init__ would load an uncompressed Elmo
         self._elmo = CompressedElmo(
@@ -65,6 +79,9 @@ class CompressedElmoTokenEmbedder(ElmoTokenEmbedder):
             vocab_to_cache=vocab_to_cache,
             scalar_mix_parameters=scalar_mix_parameters,
             compression=compression,
+            fast_path=fast_path,
+            stateful=stateful,
+            int8=int8,
         )
         if projection_dim:
             self._projection = torch.nn.Linear(self._elmo.get_output_dim(), projection_dim)

@@ -3,9 +3,11 @@ from typing import List, Optional
 
 import torch
 from allennlp.modules.elmo import _ElmoBiLm, _ElmoCharacterEncoder
-from allennlp.modules.elmo_lstm import ElmoLstm
 
+from elmo_compress.errors import ElmoCompressError
 from elmo_compress.factorize import CompressionSpec
+from elmo_compress.modules.fast_lstm import FastElmoLstm
+from elmo_compress.modules.quantize import quantize_bilm
 from elmo_compress.modules.surgery import load_lstm_weights
 from elmo_compress.weights import ElmoWeights, MatrixReport, compress_weights
 
@@ -35,6 +37,17 @@ class CompressedElmoBiLm(_ElmoBiLm):
         Words whose character CNN output is computed once and cached, as in allennlp.
     compression : `CompressionSpec`, optional (default = `None`)
         Compress the (official) weights this way before building the modules.
+    fast_path : `bool`, optional (default = `False`)
+        Run the biLSTM with `FastElmoLstm`'s forward (input matrix hoisted out of the timestep loop,
+        TorchScript loop; same outputs to float rounding, about 1e-7). False runs allennlp's
+        per-timestep loop, bit for bit as `_ElmoBiLm`. The registered embedders default to True.
+    stateful : `bool`, optional (default = `True`)
+        Carry LSTM states from one batch to the next, as allennlp's ELMo does. False starts every
+        batch from zero states (independent sentences at inference; allennlp has no such switch).
+    int8 : `bool`, optional (default = `False`)
+        Quantize every linear layer (LSTM matrices or their factors, highway, projection) to int8
+        with PyTorch dynamic quantization, for CPU inference. Needs `requires_grad=False`, and is done
+        at construction: a float state dict does not load into an int8 biLM afterwards.
     """
 
     def __init__(
@@ -44,7 +57,12 @@ class CompressedElmoBiLm(_ElmoBiLm):
         requires_grad: bool = False,
         vocab_to_cache: Optional[List[str]] = None,
         compression: Optional[CompressionSpec] = None,
+        fast_path: bool = False,
+        stateful: bool = True,
+        int8: bool = False,
     ) -> None:
+        if int8 and requires_grad:
+            raise ElmoCompressError("int8 quantization is for inference and cannot be combined with requires_grad")
         torch.nn.Module.__init__(self)
         weights = ElmoWeights.load(options_file, weight_file)
         self.compression_report: List[MatrixReport] = []
@@ -64,7 +82,7 @@ class CompressedElmoBiLm(_ElmoBiLm):
             self.create_cached_cnn_embeddings(vocab_to_cache)
 
         options = weights.options
-        self._elmo_lstm = ElmoLstm(
+        self._elmo_lstm = FastElmoLstm(
             input_size=options.projection_dim,
             hidden_size=options.projection_dim,
             cell_size=options.cell_dim,
@@ -72,6 +90,10 @@ class CompressedElmoBiLm(_ElmoBiLm):
             memory_cell_clip_value=options.raw["lstm"]["cell_clip"],
             state_projection_clip_value=options.raw["lstm"]["proj_clip"],
             requires_grad=requires_grad,
+            stateful=stateful,
+            use_fast_path=fast_path,
         )
         load_lstm_weights(self._elmo_lstm, weights, requires_grad)
+        if int8:
+            quantize_bilm(self)
         self.num_layers = options.num_layers + 1
