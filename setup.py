@@ -16,7 +16,13 @@ setup(
     packages=find_packages(include=["elmo_compress", "elmo_compress.*"]),
     # The demo biLM bundle (see elmo_compress/demo_bilm/README.md) and the demo tasks (data/demo_tasks.py).
     package_data={
-        "elmo_compress": ["demo_bilm/*.json", "demo_bilm/*.hdf5", "demo_bilm/*.txt", "demo_bilm/*.md", "demo_tasks/*/*"]
+        "elmo_compress": [
+            "demo_bilm/*.json",
+            "demo_bilm/*.hdf5",
+            "demo_bilm/*.txt",
+            "demo_bilm/*.md",
+            "demo_tasks/*/*",
+        ]
     },
     python_requires=">=3.8,<3.11",
     install_requires=[

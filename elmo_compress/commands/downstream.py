@@ -48,6 +48,11 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     sweep.add_argument("--ranks", nargs="*", type=int, required=True, help="ranks to try, e.g. 16 32 64")
     sweep.add_argument("--metric", help="+NAME or -NAME (default: the archive's trainer validation_metric)")
     sweep.add_argument("--batch-size", type=int, default=32, help="evaluation batch size (default: 32)")
+    sweep.add_argument(
+        "--allennlp-loop",
+        action="store_true",
+        help="run ELMo's biLSTM with allennlp's timestep loop instead of the fast path (the default)",
+    )
     sweep.set_defaults(func=run_sweep_command)
     return archive
 
@@ -73,7 +78,7 @@ def run_sweep_command(args: argparse.Namespace) -> None:
     csv_path, markdown_path, rank_plot, parameter_plot = (
         os.path.join(args.output_dir, name) for name in SWEEP_FILES
     )
-    rows = run_sweep(archive, instances, planned, csv_path, metric, args.batch_size)
+    rows = run_sweep(archive, instances, planned, csv_path, metric, args.batch_size, not args.allennlp_loop)
     write_markdown(rows, markdown_path)
     plot_metric_vs_rank(rows, rank_plot)
     plot_metric_vs_parameters(rows, parameter_plot)

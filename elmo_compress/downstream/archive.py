@@ -64,7 +64,7 @@ def _console_captured() -> Iterator[io.StringIO]:
             captured.write(sink.read())
 
 
-def _import_plugins_quietly() -> None:
+def import_plugins_quietly() -> None:
     """
     allennlp's `import_plugins`, with what importing prints kept off the console: allennlp_models
     tries to download nltk data at import and, without network, nltk prints failures (to the
@@ -84,7 +84,7 @@ def load_model_archive(archive_file: str) -> Archive:
     """
     if not os.path.isfile(archive_file):
         raise ArchiveError(f"archive not found: {archive_file}")
-    _import_plugins_quietly()
+    import_plugins_quietly()
     try:
         return load_archive(archive_file, cuda_device=-1)
     except Exception as error:  # allennlp raises many kinds (tarfile, JSON, config, state dict)

@@ -84,6 +84,7 @@ def plot_metric_vs_rank(rows: Sequence[SweepRow], path: str) -> None:
         axis.axhline(baseline.metric, color="gray", linestyle="--", label="uncompressed")
         axis.set_title({"input": "W_i compressed", "recurrent": "W_h compressed", "both": "W_i and W_h"}[target])
         axis.set_xlabel("rank (prune: same parameter count)")
+        axis.set_xticks(sorted({int(row.rank) for row in _compressed(rows)}))
         axis.grid(True, alpha=0.3)
     axes[0][0].set_ylabel(baseline.metric_name)
     axes[0][-1].legend()

@@ -24,6 +24,7 @@ from elmo_compress.downstream.archive import ArchiveError, compress_model, elmo_
 from elmo_compress.errors import CompressionSpecError, ElmoCompressError
 from elmo_compress.factorize import CompressionSpec
 from elmo_compress.modules.export import matrix_from_linear
+from elmo_compress.modules.fast_lstm import FastElmoLstm
 from elmo_compress.modules.surgery import lstm_cells
 from elmo_compress.weights.layout import TARGET_ATTRIBUTES, TARGETS
 
@@ -97,6 +98,17 @@ def _timed(model: Model) -> Callable[[], float]:
     return lambda: spent[0]
 
 
+def use_fast_path(model: Model, fast_path: bool = True) -> None:
+    """
+    Run every ELMo biLM of `model` with `FastElmoLstm` (what `compressed_elmo` runs at inference,
+    same outputs to float rounding), or, with `fast_path=False`, allennlp's own timestep loop.
+    """
+    for _, bilm in elmo_bilms(model):
+        if not isinstance(bilm._elmo_lstm, FastElmoLstm):
+            bilm._elmo_lstm = FastElmoLstm.from_elmo_lstm(bilm._elmo_lstm)
+        bilm._elmo_lstm.use_fast_path = fast_path
+
+
 def evaluate_model(model: Model, instances: List[Instance], batch_size: int) -> Tuple[Dict[str, float], float]:
     """(metrics, seconds in ELMo) of `model` on `instances`, from fresh (reset) ELMo states."""
     for _, bilm in elmo_bilms(model):
@@ -167,7 +179,9 @@ def _row(
     metric: Tuple[str, bool],
     baseline: Optional[SweepRow],
     batch_size: int,
+    fast_path: bool,
 ) -> SweepRow:
+    use_fast_path(model, fast_path)
     if setting is not None:
         method, target, rank = setting
         compress_model(model, CompressionSpec.from_dict({"method": method, "target": target, "rank": rank}))
@@ -199,23 +213,26 @@ def run_sweep(
     csv_path: str,
     metric: Tuple[str, bool],
     batch_size: int = 32,
+    fast_path: bool = True,
 ) -> List[SweepRow]:
     """
     Evaluate the uncompressed model and then each planned setting on a fresh copy of the archived
-    model, writing the CSV after every row. Rows already in `csv_path` are kept and skipped.
+    model, writing the CSV after every row. Rows already in `csv_path` are kept and skipped. Every
+    row runs ELMo's biLSTM through the fast path (`fast_path=False`: allennlp's loop), so the times
+    compare what a compressed model costs at inference.
     """
     if not elmo_bilms(archive.model):
         raise ArchiveError(f"the archived model ({type(archive.model).__name__}) has no ELMo biLM")
     rows = read_rows(csv_path)
     done = {row.setting for row in rows}
     if (("none", "none", -1)) not in done:
-        rows.insert(0, _row(copy.deepcopy(archive.model), None, instances, metric, None, batch_size))
+        rows.insert(0, _row(copy.deepcopy(archive.model), None, instances, metric, None, batch_size, fast_path))
         write_rows(rows, csv_path)
     baseline = next(row for row in rows if row.method == "none")
     todo = [setting for setting in planned if setting not in done]
     for setting in Tqdm.tqdm(todo, desc="sweep"):
         try:
-            row = _row(copy.deepcopy(archive.model), setting, instances, metric, baseline, batch_size)
+            row = _row(copy.deepcopy(archive.model), setting, instances, metric, baseline, batch_size, fast_path)
         except CompressionSpecError as error:
             raise SweepError(f"setting {setting}: {error}") from None
         rows.append(row)
