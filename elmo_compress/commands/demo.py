@@ -3,7 +3,9 @@
 (trained by `compress-elmo pretrain` on the embedded corpus, see elmo_compress/demo_bilm/README.md),
 compresses it with every method and target at several ranks, and reports parameters, relative
 reconstruction error and held-out perplexity, plus the perplexity after a short fine-tune of one
-setting. Writes the table as Markdown and CSV and a plot of perplexity against rank.
+setting. Writes the table as Markdown and CSV and a plot of perplexity against rank. Then writes
+the matrix analysis of the biLM (`compress-elmo analyze`) and, unless told not to, trains one
+downstream task on the demo task data and sweeps it (`commands/demo_downstream.py`).
 """
 
 import argparse
@@ -16,6 +18,8 @@ import torch
 from allennlp.modules.elmo import _ElmoBiLm, batch_to_ids
 
 from elmo_compress.atomic import atomic_output
+from elmo_compress.commands.analyze import write_analysis
+from elmo_compress.commands.demo_downstream import DEMO_TASKS, run_downstream_demo
 from elmo_compress.commands.language_model import default_split
 from elmo_compress.commands.table import format_markdown_table, format_table
 from elmo_compress.factorize import METHODS, CompressionSpec
@@ -29,6 +33,7 @@ Sentences = Sequence[List[str]]
 DEMO_TARGETS = ("input", "recurrent", "both")
 DEMO_RANKS = (8, 16, 32, 48)
 FINETUNE_RANK = 16
+CSV_NAME = "lm_compression.csv"
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -55,6 +60,16 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
         help="evaluate on the first N held-out sentences, 0 for all (default: 300)",
     )
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument(
+        "--downstream-task",
+        choices=[*DEMO_TASKS, "none"],
+        default="sentiment",
+        help="downstream task to train on the demo data and sweep (default: sentiment; none: skip)",
+    )
+    parser.add_argument(
+        "--downstream-ranks", type=int, nargs="+", default=[8, 16, 32], help="sweep ranks (default: 8 16 32)"
+    )
+    parser.add_argument("--downstream-epochs", type=int, default=15, help="training epochs (default: 15)")
     parser.set_defaults(func=run_demo)
     return parser
 
@@ -136,6 +151,12 @@ def run_demo(args: argparse.Namespace) -> None:
         spec = CompressionSpec.from_dict({"method": "svd", "target": "both", "rank": args.finetune_rank})
         rows.append(_row(spec, args.bundle, held_out, args.finetune_steps, train))
     write_outputs(rows, args.output_dir)
+    analysis_dir = os.path.join(args.output_dir, "analysis")
+    options_file, weight_file = bundle_path(args.bundle, OPTIONS_NAME), bundle_path(args.bundle, WEIGHTS_NAME)
+    write_analysis(options_file, weight_file, analysis_dir, sweep_csv=os.path.join(args.output_dir, CSV_NAME))
+    print(f"wrote the matrix analysis of the demo biLM to {analysis_dir} (see docs/analysis.md)")
+    if args.downstream_task != "none":
+        run_downstream_demo(args.downstream_task, args.output_dir, args.downstream_ranks, args.downstream_epochs)
 
 
 def _describe(row: DemoRow) -> str:
@@ -180,7 +201,7 @@ def write_outputs(rows: List[DemoRow], output_dir: str) -> None:
     with atomic_output(markdown_path) as temporary:
         with open(temporary, "w", encoding="utf-8") as markdown:
             markdown.write(format_markdown_table(HEADERS, cells) + "\n")
-    csv_path = os.path.join(output_dir, "lm_compression.csv")
+    csv_path = os.path.join(output_dir, CSV_NAME)
     with atomic_output(csv_path) as temporary:
         with open(temporary, "w", encoding="utf-8", newline="") as table:
             records = [_csv_record(row, rows[0].perplexity_mean) for row in rows]
