@@ -13,6 +13,7 @@ import torch
 
 from elmo_compress.analysis.matrices import KIND_LABELS, NamedMatrix
 from elmo_compress.analysis.spectrum import ENERGY_LEVELS, MatrixStatistics
+from elmo_compress import plotting
 from elmo_compress.analysis.sweep import CORRELATED_NORMS
 from elmo_compress.atomic import atomic_output
 from elmo_compress.weights import DIRECTIONS
@@ -33,11 +34,7 @@ PALETTE_COLORS = 64
 
 
 def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as pyplot
-
+    pyplot = plotting.pyplot()
     pyplot.rcParams.update({"font.size": 10, "axes.titlesize": 11})
     return pyplot
 

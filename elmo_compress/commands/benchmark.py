@@ -20,6 +20,7 @@ import torch
 from allennlp.modules.elmo import Elmo, batch_to_ids
 from allennlp.modules.elmo_lstm import ElmoLstm
 
+from elmo_compress import plotting
 from elmo_compress.atomic import atomic_output
 from elmo_compress.commands.table import format_markdown_table, format_table
 from elmo_compress.factorize import CompressionSpec
@@ -503,10 +504,7 @@ def model_section(
 
 
 def plot_speedups(results: Dict[str, Dict[Tuple[int, int], List[Row]]], path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as pyplot
+    pyplot = plotting.pyplot()
 
     names = list(results)
     figure, axes = pyplot.subplots(len(names), len(SHAPES), figsize=(13, 6 * len(names)), squeeze=False)
@@ -528,9 +526,7 @@ def plot_speedups(results: Dict[str, Dict[Tuple[int, int], List[Row]]], path: st
     axes.flat[0].legend(loc="lower right")
     figure.suptitle(f"biLSTM tokens/s relative to stock allennlp, {torch.get_num_threads()} CPU threads")
     figure.tight_layout()
-    with atomic_output(path) as temporary:
-        figure.savefig(temporary, dpi=100, format="png")
-    pyplot.close(figure)
+    plotting.save_png(figure, path, dpi=100)
 
 
 def run_speed_benchmark(

@@ -17,6 +17,7 @@ from typing import Dict, List, Optional, Sequence
 import torch
 from allennlp.modules.elmo import _ElmoBiLm, batch_to_ids
 
+from elmo_compress import plotting
 from elmo_compress.atomic import atomic_output
 from elmo_compress.commands.analyze import write_analysis
 from elmo_compress.commands.demo_downstream import DEMO_TASKS, run_downstream_demo
@@ -223,11 +224,9 @@ TITLES = {"input": "W_i (input) compressed", "recurrent": "W_h (recurrent) compr
 
 
 def plot_perplexity(rows: List[DemoRow], path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as pyplot
     from matplotlib import ticker
+
+    pyplot = plotting.pyplot()
 
     baseline = rows[0].perplexity_mean
     figure, axes = pyplot.subplots(1, len(DEMO_TARGETS), figsize=(13, 4.2), sharey=True)
@@ -251,6 +250,4 @@ def plot_perplexity(rows: List[DemoRow], path: str) -> None:
     axes[-1].legend()
     figure.suptitle("Demo biLM: held-out perplexity after compression, by rank")
     figure.tight_layout()
-    with atomic_output(path) as temporary:
-        figure.savefig(temporary, dpi=110, format="png")
-    pyplot.close(figure)
+    plotting.save_png(figure, path)

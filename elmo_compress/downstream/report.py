@@ -5,6 +5,7 @@ cells metric with parameters and ELMo time relative to uncompressed) and two plo
 
 from typing import Dict, List, Sequence, Tuple
 
+from elmo_compress import plotting
 from elmo_compress.atomic import atomic_output
 from elmo_compress.downstream.sweep import SweepRow
 from elmo_compress.factorize import METHODS, TARGET_CHOICES
@@ -54,23 +55,9 @@ def write_markdown(rows: Sequence[SweepRow], path: str) -> None:
             markdown.write(sweep_markdown(rows))
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as pyplot
-
-    return pyplot
-
-
-def _save(figure, path: str) -> None:
-    with atomic_output(path) as temporary:
-        figure.savefig(temporary, dpi=110, format="png")
-
-
 def plot_metric_vs_rank(rows: Sequence[SweepRow], path: str) -> None:
     """One panel per target, one line per method, the uncompressed metric dashed."""
-    pyplot = _pyplot()
+    pyplot = plotting.pyplot()
     baseline = _baseline(rows)
     targets = [target for target in TARGET_CHOICES if any(row.target == target for row in _compressed(rows))]
     figure, axes = pyplot.subplots(1, len(targets), figsize=(4.4 * len(targets), 4.2), sharey=True, squeeze=False)
@@ -90,13 +77,12 @@ def plot_metric_vs_rank(rows: Sequence[SweepRow], path: str) -> None:
     axes[0][-1].legend()
     figure.suptitle(f"{baseline.metric_name} after post-training compression of ELMo, by rank")
     figure.tight_layout()
-    _save(figure, path)
-    pyplot.close(figure)
+    plotting.save_png(figure, path)
 
 
 def plot_metric_vs_parameters(rows: Sequence[SweepRow], path: str) -> None:
     """Metric against ELMo parameters, one marker per method, one colour per target."""
-    pyplot = _pyplot()
+    pyplot = plotting.pyplot()
     baseline = _baseline(rows)
     markers = dict(zip(METHODS, "os^"))
     colours = dict(zip(TARGET_CHOICES, ("tab:blue", "tab:orange", "tab:green")))
@@ -128,5 +114,4 @@ def plot_metric_vs_parameters(rows: Sequence[SweepRow], path: str) -> None:
     axis.grid(True, alpha=0.3)
     axis.legend(fontsize=8, ncol=2)
     figure.tight_layout()
-    _save(figure, path)
-    pyplot.close(figure)
+    plotting.save_png(figure, path)
