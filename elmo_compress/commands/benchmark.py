@@ -190,14 +190,7 @@ def mac_arithmetic(model: Model, options: ElmoOptions) -> str:
 
 
 def new_elmo_lstm(options: ElmoOptions) -> ElmoLstm:
-    return ElmoLstm(
-        input_size=options.projection_dim,
-        hidden_size=options.projection_dim,
-        cell_size=options.cell_dim,
-        num_layers=options.num_layers,
-        memory_cell_clip_value=options.raw["lstm"]["cell_clip"],
-        state_projection_clip_value=options.raw["lstm"]["proj_clip"],
-    )
+    return ElmoLstm(**options.elmo_lstm_arguments())
 
 
 def settings_weights(dense: ElmoWeights, setting: Setting) -> ElmoWeights:

@@ -83,12 +83,7 @@ class CompressedElmoBiLm(_ElmoBiLm):
 
         options = weights.options
         self._elmo_lstm = FastElmoLstm(
-            input_size=options.projection_dim,
-            hidden_size=options.projection_dim,
-            cell_size=options.cell_dim,
-            num_layers=options.num_layers,
-            memory_cell_clip_value=options.raw["lstm"]["cell_clip"],
-            state_projection_clip_value=options.raw["lstm"]["proj_clip"],
+            **options.elmo_lstm_arguments(),
             requires_grad=requires_grad,
             stateful=stateful,
             use_fast_path=fast_path,

@@ -53,6 +53,17 @@ class ElmoOptions:
     def num_filters(self) -> int:
         return sum(number for _, number in self.filters)
 
+    def elmo_lstm_arguments(self) -> Dict[str, Any]:
+        """The sizes and clips of allennlp's `ElmoLstm` for these options, as `_ElmoBiLm` passes them."""
+        return {
+            "input_size": self.projection_dim,
+            "hidden_size": self.projection_dim,
+            "cell_size": self.cell_dim,
+            "num_layers": self.num_layers,
+            "memory_cell_clip_value": self.raw["lstm"]["cell_clip"],
+            "state_projection_clip_value": self.raw["lstm"]["proj_clip"],
+        }
+
     @classmethod
     def from_dict(cls, options: Dict[str, Any], source: str = "<dict>") -> "ElmoOptions":
         filters = _get(options, "char_cnn", "filters", source)
