@@ -252,40 +252,41 @@ def relative_deviation(actual: torch.Tensor, expected: torch.Tensor) -> float:
     return float((actual - expected).abs().max() / expected.abs().max())
 
 
-def lstm_int8_deviations(
-    modules: List[torch.nn.Module], settings: List[Setting], inputs: torch.Tensor, mask: torch.Tensor
+def int8_deviations(
+    modules: List[torch.nn.Module], settings: List[Setting], run: Callable[[torch.nn.Module], torch.Tensor]
 ) -> Dict[int, float]:
-    """For each int8 row, the deviation of its output from the float row with the same factors."""
+    """
+    For each int8 row, the deviation of its output from the float fast-path row with the same
+    factors; `run` resets a module's states and returns its output on the benchmark input.
+    """
     float_rows = {(s.target, s.rank): i for i, s in enumerate(settings) if not s.int8 and s.loop == "torchscript"}
     deviations = {}
     with torch.no_grad():
         for index, setting in enumerate(settings):
             reference = float_rows.get((setting.target, setting.rank))
             if setting.int8 and reference is not None:
-                modules[index].reset_states()
-                modules[reference].reset_states()
-                deviations[index] = relative_deviation(
-                    modules[index](inputs, mask), modules[reference](inputs, mask)
-                )
+                deviations[index] = relative_deviation(run(modules[index]), run(modules[reference]))
     return deviations
+
+
+def lstm_int8_deviations(
+    modules: List[torch.nn.Module], settings: List[Setting], inputs: torch.Tensor, mask: torch.Tensor
+) -> Dict[int, float]:
+    def run(lstm: torch.nn.Module) -> torch.Tensor:
+        lstm.reset_states()
+        return lstm(inputs, mask)
+
+    return int8_deviations(modules, settings, run)
 
 
 def bilm_int8_deviations(
     modules: List[torch.nn.Module], settings: List[Setting], character_ids: torch.Tensor
 ) -> Dict[int, float]:
-    """For each int8 row, the deviation of its ELMo representation from the float fast path's."""
-    float_rows = {(s.target, s.rank): i for i, s in enumerate(settings) if not s.int8 and s.loop == "torchscript"}
-    deviations = {}
-    with torch.no_grad():
-        for index, setting in enumerate(settings):
-            reference = float_rows.get((setting.target, setting.rank))
-            if setting.int8 and reference is not None:
-                outputs = []
-                for elmo in (modules[index], modules[reference]):
-                    elmo._elmo_lstm._elmo_lstm.reset_states()
-                    outputs.append(elmo(character_ids)["elmo_representations"][0])
-                deviations[index] = relative_deviation(*outputs)
-    return deviations
+    def run(elmo: torch.nn.Module) -> torch.Tensor:
+        elmo._elmo_lstm._elmo_lstm.reset_states()
+        return elmo(character_ids)["elmo_representations"][0]
+
+    return int8_deviations(modules, settings, run)
 
 
 def time_lstm(model: Model, dense: ElmoWeights, repeats: int) -> Dict[Tuple[int, int], List[Row]]:
