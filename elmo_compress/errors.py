@@ -14,3 +14,7 @@ class CompressionSpecError(ElmoCompressError):
 
 class ElmoWeightsError(ElmoCompressError):
     """A missing, corrupt or inconsistent ELMo `options.json` / `weights.hdf5`."""
+
+
+class SweepError(ElmoCompressError):
+    """A sweep that cannot run or be read: its evaluation file, metric, setting lists or CSV."""

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from elmo_compress.errors import ElmoCompressError
+from elmo_compress.errors import SweepError
 from elmo_compress.factorize import METHODS, TARGET_CHOICES
 
 REQUIRED_COLUMNS = ("method", "target", "rank", "metric_name", "metric", "metric_drop")
@@ -21,10 +21,6 @@ UNCOMPRESSED = "none"
 UNCOMPRESSED_TARGETS = ("none", "-", "")
 # The norms the paper relates to compression loss, keys of the per-matrix statistics.
 CORRELATED_NORMS = ("l1_norm", "nuclear_norm", "row_l1_std")
-
-
-class SweepError(ElmoCompressError):
-    """A sweep CSV that is missing, unreadable or malformed."""
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from typing import List
 from allennlp.commands.train import train_model_from_file
 
 from elmo_compress.downstream.archive import import_plugins_quietly, load_model_archive
-from elmo_compress.downstream.report import plot_metric_vs_parameters, plot_metric_vs_rank, write_markdown
-from elmo_compress.downstream.sweep import read_instances, run_sweep, settings, validation_metric
+from elmo_compress.commands.downstream import sweep_into
+from elmo_compress.downstream.sweep import read_instances, settings, validation_metric
 from elmo_compress.errors import ElmoCompressError
 from elmo_compress.factorize import METHODS, TARGET_CHOICES
 
@@ -56,13 +56,5 @@ def run_downstream_demo(task: str, output_dir: str, ranks: List[int], epochs: in
     test_file = os.environ[DEMO_TASKS[task][1]]  # the demo task's, unless the user points elsewhere
     instances = read_instances(archive, test_file)
     print(f"sweeping {archive_file} on {test_file} ({len(instances)} instances)")
-    csv_path = os.path.join(folder, "sweep.csv")
     planned = settings(METHODS, TARGET_CHOICES, ranks)
-    rows = run_sweep(archive, instances, planned, csv_path, validation_metric(archive, None), batch_size)
-    markdown_path = os.path.join(folder, "sweep.md")
-    write_markdown(rows, markdown_path)
-    plot_metric_vs_rank(rows, os.path.join(folder, "metric_vs_rank.png"))
-    plot_metric_vs_parameters(rows, os.path.join(folder, "metric_vs_parameters.png"))
-    with open(markdown_path, encoding="utf-8") as markdown:
-        print(markdown.read())
-    print(f"wrote {folder}/sweep.{{csv,md}}, metric_vs_rank.png, metric_vs_parameters.png")
+    sweep_into(folder, archive, instances, planned, validation_metric(archive, None), batch_size)

@@ -7,12 +7,21 @@ evaluation file, writing CSV, Markdown and plots.
 
 import argparse
 import os
+from typing import List, Tuple
+
+from allennlp.data import Instance
+from allennlp.models.archival import Archive
 
 from elmo_compress.commands.compress import add_spec_arguments, spec_from_args
 from elmo_compress.commands.table import format_table
 from elmo_compress.downstream.archive import compress_archive, load_model_archive
-from elmo_compress.downstream.report import plot_metric_vs_parameters, plot_metric_vs_rank, write_markdown
-from elmo_compress.downstream.sweep import read_instances, run_sweep, settings, validation_metric
+from elmo_compress.downstream.report import (
+    plot_metric_vs_parameters,
+    plot_metric_vs_rank,
+    sweep_markdown,
+    write_markdown,
+)
+from elmo_compress.downstream.sweep import Setting, read_instances, run_sweep, settings, validation_metric
 from elmo_compress.factorize import METHODS, TARGET_CHOICES
 
 SWEEP_FILES = ("sweep.csv", "sweep.md", "metric_vs_rank.png", "metric_vs_parameters.png")
@@ -69,19 +78,29 @@ def run_archive(args: argparse.Namespace) -> None:
     print(f"wrote {args.output_file}")
 
 
+def sweep_into(
+    output_dir: str,
+    archive: Archive,
+    instances: List[Instance],
+    planned: List[Setting],
+    metric: Tuple[str, bool],
+    batch_size: int = 32,
+    fast_path: bool = True,
+) -> None:
+    """Run (or resume) the sweep with its CSV in `output_dir`, write the table and plots, print the table."""
+    os.makedirs(output_dir, exist_ok=True)
+    csv_path, markdown_path, rank_plot, parameter_plot = (os.path.join(output_dir, name) for name in SWEEP_FILES)
+    rows = run_sweep(archive, instances, planned, csv_path, metric, batch_size, fast_path)
+    write_markdown(rows, markdown_path)
+    plot_metric_vs_rank(rows, rank_plot)
+    plot_metric_vs_parameters(rows, parameter_plot)
+    print(sweep_markdown(rows))
+    print(f"wrote {csv_path}, {markdown_path}, {rank_plot}, {parameter_plot}")
+
+
 def run_sweep_command(args: argparse.Namespace) -> None:
     planned = settings(args.methods, args.targets, args.ranks)
     archive = load_model_archive(args.archive_file)
     metric = validation_metric(archive, args.metric)
     instances = read_instances(archive, args.evaluation_file)
-    os.makedirs(args.output_dir, exist_ok=True)
-    csv_path, markdown_path, rank_plot, parameter_plot = (
-        os.path.join(args.output_dir, name) for name in SWEEP_FILES
-    )
-    rows = run_sweep(archive, instances, planned, csv_path, metric, args.batch_size, not args.allennlp_loop)
-    write_markdown(rows, markdown_path)
-    plot_metric_vs_rank(rows, rank_plot)
-    plot_metric_vs_parameters(rows, parameter_plot)
-    with open(markdown_path, encoding="utf-8") as markdown:
-        print(markdown.read())
-    print(f"wrote {csv_path}, {markdown_path}, {rank_plot}, {parameter_plot}")
+    sweep_into(args.output_dir, archive, instances, planned, metric, args.batch_size, not args.allennlp_loop)

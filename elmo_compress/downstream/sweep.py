@@ -21,7 +21,7 @@ from allennlp.models.archival import Archive
 
 from elmo_compress.atomic import atomic_output
 from elmo_compress.downstream.archive import ArchiveError, compress_model, elmo_bilms
-from elmo_compress.errors import CompressionSpecError, ElmoCompressError
+from elmo_compress.errors import CompressionSpecError, SweepError
 from elmo_compress.factorize import CompressionSpec
 from elmo_compress.modules.export import matrix_from_linear
 from elmo_compress.modules.fast_lstm import FastElmoLstm
@@ -47,10 +47,6 @@ class SweepRow:
     @property
     def setting(self) -> Setting:
         return (self.method, self.target, -1 if self.rank is None else int(self.rank))
-
-
-class SweepError(ElmoCompressError):
-    """An evaluation file, metric or setting list the sweep cannot use."""
 
 
 def read_instances(archive: Archive, path: str) -> List[Instance]:
