@@ -6,13 +6,18 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv clean
+.PHONY: demo test test-quick venv clean
 
+# The demo rewrites its own outputs in demo_output/ (--force), and keeps the trained downstream model there.
 demo: $(STAMP)
-	$(VENV)/bin/compress-elmo demo --output-dir demo_output
+	$(VENV)/bin/compress-elmo demo --output-dir demo_output --force
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests
+
+# Everything but the tests marked slow (training runs, archives, sweeps, the downstream demo).
+test-quick: $(STAMP)
+	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS) tests
 
 venv: $(STAMP)
 

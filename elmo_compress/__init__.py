@@ -1,9 +1,8 @@
 """
 elmo_compress: low-rank (SVD, Semi-NMF) and pruning compression of ELMo's biLSTM for AllenNLP.
 
-Importing the package registers its AllenNLP components (`.allennlp_plugins` imports only this module)
-and sets a default for every unset environment variable the training configs read
-(`elmo_compress/config_defaults.py`).
+Importing the package sets a default for every unset environment variable the training configs read
+(`elmo_compress/config_variables.py`) and registers the AllenNLP components (`registration.py`).
 """
 
 import warnings
@@ -13,10 +12,9 @@ import warnings
 warnings.filterwarnings("ignore", message="You are using a non-supported Python version", category=FutureWarning)
 
 from elmo_compress.version import VERSION as __version__  # noqa: E402,F401
-from elmo_compress.config_defaults import set_config_defaults  # noqa: E402
+from elmo_compress.config_variables import apply_and_report  # noqa: E402
+from elmo_compress.registration import in_compress_elmo_command, register  # noqa: E402
 
-set_config_defaults()
-
-import elmo_compress.embedders  # noqa: E402,F401
-import elmo_compress.models  # noqa: E402,F401
-import elmo_compress.commands.allennlp_subcommand  # noqa: E402,F401
+apply_and_report()
+if not in_compress_elmo_command():
+    register()

@@ -1,5 +1,5 @@
 """
-What a biLM's matrices say about compressing them: spectra, effective ranks, the seed paper's norms, SVD vs
+What a biLM's matrices say about compressing them: spectra, effective ranks, the norms of Winata et al. 2019, SVD vs
 pruning error at equal size (`spectrum`), rank recommendation under a budget (`recommend`), the norm vs
 metric-drop view of a sweep CSV (`sweep`), and the JSON / Markdown / PNG outputs (`report`, `plots`).
 `spectrum` and `recommend` are pure tensor math.

@@ -11,11 +11,11 @@ import numpy
 import torch
 
 from elmo_compress.errors import ElmoWeightsError
-from elmo_compress.weights import DIRECTIONS, TARGETS, ElmoWeights
+from elmo_compress.weights import DIRECTIONS, MATRIX_TARGETS, ElmoWeights
 from elmo_compress.weights.layout import cell_group, tf_projection_to_torch
 
 # Kind of each LSTM matrix: the compressible targets (W_i = "input", W_h = "recurrent") and the projection.
-LSTM_KINDS = TARGETS + ("projection",)
+LSTM_KINDS = MATRIX_TARGETS + ("projection",)
 KIND_LABELS = {
     "input": "W_i",
     "recurrent": "W_h",
@@ -71,7 +71,7 @@ def lstm_matrices(weights: ElmoWeights) -> List[NamedMatrix]:
     """W_i, W_h and W_P of every cell, in (layer, direction, kind) order."""
     matrices = []
     for layer, direction in weights.cells():
-        for target in TARGETS:
+        for target in MATRIX_TARGETS:
             weight = weights.matrix(layer, direction, target).to_dense()
             matrices.append(NamedMatrix(target, weight, layer, direction))
         projection = weights.datasets[f"{cell_group(layer, direction)}/W_P_0"]

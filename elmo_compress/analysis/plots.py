@@ -13,9 +13,9 @@ import torch
 
 from elmo_compress.analysis.matrices import KIND_LABELS, NamedMatrix
 from elmo_compress.analysis.spectrum import ENERGY_LEVELS, MatrixStatistics
-from elmo_compress import plotting
+from elmo_compress.reporting import plotting
 from elmo_compress.analysis.sweep import CORRELATED_NORMS
-from elmo_compress.atomic import atomic_output
+from elmo_compress.outputs import atomic_write_bytes
 from elmo_compress.weights import DIRECTIONS
 
 Analyzed = Tuple[NamedMatrix, MatrixStatistics]
@@ -51,8 +51,9 @@ def _save(figure: Any, path: str, tight: bool = True) -> None:
     buffer.seek(0)
     with Image.open(buffer) as image:
         palette = image.convert("RGB").quantize(colors=PALETTE_COLORS)
-    with atomic_output(path) as temporary:
-        palette.save(temporary, format="png", optimize=True)
+    buffer = io.BytesIO()
+    palette.save(buffer, format="png", optimize=True)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def _plain_numbers() -> Any:

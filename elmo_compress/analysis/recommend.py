@@ -10,8 +10,8 @@ from typing import Any, Dict, List, Mapping, Tuple
 import torch
 
 from elmo_compress.errors import CompressionSpecError
+from elmo_compress.constants import TARGET_MATRICES, MatrixKey
 from elmo_compress.factorize import (
-    TARGETS,
     CompressionSpec,
     low_rank_parameter_count,
     matrix_shape,
@@ -22,7 +22,6 @@ from elmo_compress.factorize.checks import check_share
 from elmo_compress.analysis.spectrum import energy_curve, svd_error_curve
 
 BUDGET_KINDS = ("error", "energy")
-MatrixKey = Tuple[int, int, str]  # (layer, direction, target), as in elmo_compress.weights
 
 
 @dataclass(frozen=True)
@@ -184,9 +183,11 @@ def recommend_ranks(
 
     recommendation : `Recommendation`
     """
-    if target not in TARGETS:
-        raise CompressionSpecError(f"unknown compression target {target!r}; expected one of {', '.join(TARGETS)}")
-    compressed = {key: weight for key, weight in matrices.items() if key[2] in TARGETS[target]}
+    if target not in TARGET_MATRICES:
+        raise CompressionSpecError(
+            f"unknown compression target {target!r}; expected one of {', '.join(TARGET_MATRICES)}"
+        )
+    compressed = {key: weight for key, weight in matrices.items() if key[2] in TARGET_MATRICES[target]}
     if not compressed:
         raise CompressionSpecError(f"no {target} matrices to recommend ranks for")
     spectra = {key: singular_values(weight) for key, weight in compressed.items()}

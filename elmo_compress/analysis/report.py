@@ -11,7 +11,8 @@ from elmo_compress.analysis.plots import Analyzed
 from elmo_compress.analysis.recommend import Recommendation
 from elmo_compress.analysis.spectrum import ENERGY_LEVELS
 from elmo_compress.analysis.sweep import CORRELATED_NORMS
-from elmo_compress.atomic import atomic_output
+from elmo_compress.outputs import atomic_write_text
+from elmo_compress.reporting.tables import format_markdown_table
 from elmo_compress.weights import DIRECTIONS
 
 FORMAT = "elmo_compress/analysis"
@@ -114,17 +115,7 @@ def write_json(path: str, document: Any) -> None:
 
 
 def write_text(path: str, text: str) -> None:
-    with atomic_output(path) as temporary:
-        with open(temporary, "w", encoding="utf-8") as output:
-            output.write(text)
-
-
-def format_markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    # Imported here: importing elmo_compress.commands at module level would import every CLI verb,
-    # this package's own `analyze` among them.
-    from elmo_compress.commands.table import format_markdown_table as markdown_table
-
-    return markdown_table(headers, rows)
+    atomic_write_text(path, text)
 
 
 def _number(value: float) -> str:

@@ -1,6 +1,6 @@
 """
 Numbers that describe one weight matrix: its singular value spectrum, the energy a rank keeps, effective
-ranks, the norms the seed paper relates to compression loss (Winata et al. 2019), and the relative error of
+ranks, the norms Winata et al. 2019 relate to compression loss, and the relative error of
 truncated SVD and of magnitude pruning at the same parameter count, for every rank. Pure tensor math: nothing
 here imports allennlp.
 """

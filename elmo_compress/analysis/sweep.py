@@ -1,5 +1,5 @@
 """
-The seed paper's correlation view: per compressed target (W_i or W_h), the matrix norms against the metric
+The correlation view of Winata et al. 2019: per compressed target (W_i or W_h), the matrix norms against the metric
 drop that compressing it caused, for factorization and for pruning. The drops come from a sweep CSV (one row
 per setting; `compress-elmo demo` and the downstream sweep write it) with at least the columns `method`
 (svd | semi_nmf | prune | none), `target` (input | recurrent | both | none), `rank`, `metric_name`, `metric`
@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from elmo_compress.errors import SweepError
-from elmo_compress.factorize import METHODS, TARGET_CHOICES
+from elmo_compress.constants import TARGET_CHOICES, UNCOMPRESSED
+from elmo_compress.methods import METHOD_NAMES
 
 REQUIRED_COLUMNS = ("method", "target", "rank", "metric_name", "metric", "metric_drop")
-UNCOMPRESSED = "none"
-# How the uncompressed row's target may be written ("-" by compress-elmo demo).
-UNCOMPRESSED_TARGETS = ("none", "-", "")
 # The norms the paper relates to compression loss, keys of the per-matrix statistics.
 CORRELATED_NORMS = ("l1_norm", "nuclear_norm", "row_l1_std")
 
@@ -75,15 +73,17 @@ def _parse_row(row: Mapping[str, Optional[str]], where: str) -> Optional[Tuple[s
         raise SweepError(f"{where}: the row does not have as many fields as the header")
     method, target = row["method"].strip(), row["target"].strip()
     if method == UNCOMPRESSED:
-        if target not in UNCOMPRESSED_TARGETS:
+        if target != UNCOMPRESSED:
             raise SweepError(f"{where}: the uncompressed row (method none) has target {target!r}")
         return None
-    if method not in METHODS:
-        raise SweepError(f"{where}: unknown method {method!r}; expected one of {', '.join(METHODS + ('none',))}")
+    if method not in METHOD_NAMES:
+        raise SweepError(f"{where}: unknown method {method!r}; expected one of {', '.join(METHOD_NAMES + ('none',))}")
     if target not in TARGET_CHOICES:
         raise SweepError(f"{where}: unknown target {target!r}; expected one of {', '.join(TARGET_CHOICES)}")
-    if (row.get("finetune_steps") or "0").strip() not in ("0", "0.0"):
-        return None  # a fine-tuned model: the view is about compression alone
+    if (row.get("training_steps") or "0").strip() not in ("0", "0.0"):
+        return None  # a fine-tuned or distilled model: the view is about compression alone
+    if not row["rank"].strip() and row.get("budget", "").strip():
+        return None  # per-matrix ranks from a budget: no single rank to place it at
     rank, drop = _parse_rank(row["rank"].strip(), where), _parse_drop(row["metric_drop"].strip(), where)
     return row["metric_name"].strip(), method, target, rank, drop
 
@@ -101,7 +101,7 @@ def read_sweep(path: str) -> List[SweepPoint]:
 
     points : `List[SweepPoint]`
         Sorted by metric name, method, target, rank. The uncompressed row and fine-tuned rows (a non-zero
-        `finetune_steps` column, when there is one) are left out.
+        `training_steps` column, when there is one) and budget rows are left out.
     """
     if not os.path.isfile(path):
         raise SweepError(f"sweep CSV not found: {path}")

@@ -7,32 +7,25 @@ before it imports packages.
 
 import argparse
 import sys
-from typing import Callable
 
 from allennlp.commands.subcommand import Subcommand
 
-from elmo_compress.commands import DESCRIPTION, add_verbs
-from elmo_compress.errors import ElmoCompressError
+from elmo_compress.commands import DESCRIPTION, add_verbs, run_verb
+
+PROG = "allennlp compress-elmo"
 
 
-def _one_line_errors(func: Callable[[argparse.Namespace], None]) -> Callable[[argparse.Namespace], None]:
-    """Bad input ends the run with one `allennlp compress-elmo: error: ...` line and status 2."""
-
-    def run(args: argparse.Namespace) -> None:
-        try:
-            func(args)
-        except ElmoCompressError as error:
-            print(f"allennlp compress-elmo: error: {error}", file=sys.stderr)
-            sys.exit(2)
-
-    return run
+def _run(args: argparse.Namespace) -> None:
+    status = run_verb(args, PROG)
+    if status:
+        sys.exit(status)
 
 
 @Subcommand.register("compress-elmo")
 class CompressElmo(Subcommand):
     """
     The `compress-elmo` command line inside `allennlp`: `allennlp compress-elmo VERB ...` runs the
-    same verbs as `compress-elmo VERB ...`.
+    same verbs as `compress-elmo VERB ...`, with the same one-line errors and exit status 2.
 
     Registered as a `Subcommand` with name "compress-elmo".
     """
@@ -42,7 +35,5 @@ class CompressElmo(Subcommand):
     def add_subparser(self, parser: argparse._SubParsersAction) -> argparse.ArgumentParser:
         subparser = parser.add_parser(self.name, description=DESCRIPTION, help="compress ELMo (elmo_compress)")
         add_verbs(subparser)
-        verbs = next(action for action in subparser._actions if isinstance(action, argparse._SubParsersAction))
-        for verb_parser in verbs.choices.values():
-            verb_parser.set_defaults(func=_one_line_errors(verb_parser.get_default("func")))
+        subparser.set_defaults(func=_run)
         return subparser

@@ -5,9 +5,9 @@ bilm-tf and `compress-elmo pretrain` read them.
 
 import os
 from dataclasses import dataclass
-from typing import List, Sequence
+from typing import List, Sequence, Tuple
 
-from elmo_compress.atomic import atomic_output
+from elmo_compress.outputs import OutputFolder, atomic_write_text, write_text
 from elmo_compress.errors import ElmoCompressError
 
 Sentences = List[List[str]]
@@ -64,8 +64,31 @@ def split_held_out(sentences: Sequence[List[str]], every: int = 10) -> CorpusSpl
     return CorpusSplit(train=train, held_out=held_out)
 
 
+def corpus_text(sentences: Sequence[List[str]]) -> str:
+    """One sentence per line, tokens joined by single spaces."""
+    return "".join(" ".join(tokens) + "\n" for tokens in sentences)
+
+
 def write_corpus(sentences: Sequence[List[str]], path: str) -> None:
-    """One sentence per line, tokens joined by single spaces, written atomically."""
-    with atomic_output(path) as temporary:
-        with open(temporary, "w", encoding="utf-8") as corpus_file:
-            corpus_file.writelines(" ".join(tokens) + "\n" for tokens in sentences)
+    """`corpus_text`, written atomically."""
+    atomic_write_text(path, corpus_text(sentences))
+
+
+TRAIN_NAME = "train.txt"
+HELD_OUT_NAME = "heldout.txt"
+
+
+def write_split(
+    sentences: Sequence[List[str]], every: int, output_dir: str, inputs: Sequence[str] = (), force: bool = False
+) -> List[Tuple[str, int, int]]:
+    """
+    Split off every `every`-th sentence and write `output_dir/train.txt` and `heldout.txt` as a set.
+    Returns (path, sentences, tokens) per file.
+    """
+    split = split_held_out(sentences, every)
+    written = []
+    with OutputFolder(output_dir, inputs=inputs, names=(TRAIN_NAME, HELD_OUT_NAME), force=force) as output:
+        for name, part in ((TRAIN_NAME, split.train), (HELD_OUT_NAME, split.held_out)):
+            write_text(output.path(name), corpus_text(part))
+            written.append((output.final_path(name), len(part), sum(len(tokens) for tokens in part)))
+    return written

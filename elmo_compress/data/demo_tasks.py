@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterator, List, Sequence, Tuple
 
-from elmo_compress.atomic import atomic_output
+from elmo_compress.outputs import OutputFolder, write_text
 from elmo_compress.data.stdlib_corpus import module_docstrings, sentences_from_text
 
 # Five well-documented, topically distinct packages (labels 0-4, in this order).
@@ -164,12 +164,6 @@ def snli_line(label: str, premise: Sequence[str], hypothesis: Sequence[str]) -> 
     return json.dumps(record, sort_keys=True)
 
 
-def _write_lines(path: str, lines: Iterator[str]) -> None:
-    with atomic_output(path) as temporary:
-        with open(temporary, "w", encoding="utf-8") as output:
-            output.writelines(line + "\n" for line in lines)
-
-
 def _task_lines(
     split_sentences: List[DocumentedSentence], split: str, module_names: Sequence[str], seed: int
 ) -> Dict[str, Callable[[], Iterator[str]]]:
@@ -188,20 +182,25 @@ def _task_lines(
     }
 
 
-def write_demo_tasks(output_dir: str, seed: int = 0) -> Dict[str, Dict[str, str]]:
+def demo_task_files() -> List[str]:
+    """The files of the demo tasks, relative to their folder: `{sentiment,ner,snli}/{train,dev,test}.*`."""
+    return [os.path.join(task, TASK_FILES[task].format(split=split)) for split in SPLITS for task in TASK_FILES]
+
+
+def write_demo_tasks(output_dir: str, seed: int = 0, force: bool = False) -> Dict[str, Dict[str, str]]:
     """
-    Writes `{sentiment,ner,snli}/{train,dev,test}.*` under `output_dir`; returns the paths by task
-    and split. Same Python version and seed, same bytes.
+    Writes `{sentiment,ner,snli}/{train,dev,test}.*` under `output_dir`, as a set; returns the paths by
+    task and split. Same Python version and seed, same bytes.
     """
     sentences = documented_sentences()
     packages = {sentence.package for sentence in sentences if sentence.package.isidentifier()}
     module_names = sorted(packages | set(sys.builtin_module_names))
     paths: Dict[str, Dict[str, str]] = {task: {} for task in TASK_FILES}
-    for split in SPLITS:
-        split_sentences = [sentence for sentence in sentences if _split_of(sentence.docstring) == split]
-        for task, lines in _task_lines(split_sentences, split, module_names, seed).items():
-            os.makedirs(os.path.join(output_dir, task), exist_ok=True)
-            path = os.path.join(output_dir, task, TASK_FILES[task].format(split=split))
-            _write_lines(path, lines())
-            paths[task][split] = path
+    with OutputFolder(output_dir, names=demo_task_files(), force=force) as output:
+        for split in SPLITS:
+            split_sentences = [sentence for sentence in sentences if _split_of(sentence.docstring) == split]
+            for task, lines in _task_lines(split_sentences, split, module_names, seed).items():
+                name = os.path.join(task, TASK_FILES[task].format(split=split))
+                write_text(output.path(name), "".join(line + "\n" for line in lines()))
+                paths[task][split] = output.final_path(name)
     return paths

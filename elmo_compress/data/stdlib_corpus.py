@@ -97,3 +97,11 @@ def stdlib_sentences(limit: int = 0, docstrings: bool = True) -> List[List[str]]
                 if 0 < limit <= len(sentences):
                     return sentences
     return sentences
+
+
+def default_split() -> Tuple[List[List[str]], List[List[str]]]:
+    """(train, held-out) of the embedded default corpus: every 10th sentence held out."""
+    from elmo_compress.data.corpus import split_held_out
+
+    split = split_held_out(stdlib_sentences())
+    return split.train, split.held_out

@@ -1,8 +1,10 @@
 """
-Post-training compression of a trained allennlp archive: find the ELMo biLM(s) in the model,
-compress their LSTM matrices in place, and write an archive whose config builds the compressed
-components (`compressed_elmo`, `bcn_compressed_elmo`) and whose weights hold the factors, so that
-`allennlp evaluate` / `allennlp predict --include-package elmo_compress` load it like any other.
+Post-training compression of a trained allennlp archive: find the ELMo biLM(s) in the model, compress
+their LSTM matrices in place, and write a self-contained archive: its config builds the compressed
+components (`compressed_elmo`, `bcn_compressed_elmo`) from the options inline and the exact layout of
+every matrix, with no weight file, and its state dict holds every number. So `allennlp evaluate` /
+`predict --include-package elmo_compress` load it without factorizing anything and without the
+original ELMo files.
 """
 
 import contextlib
@@ -11,28 +13,34 @@ import io
 import json
 import logging
 import os
-import shutil
 import sys
 import tempfile
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import torch
+from allennlp.common.meta import META_NAME, Meta
 from allennlp.common.plugins import import_plugins
 from allennlp.models import Model
 from allennlp.models.archival import CONFIG_NAME, Archive, archive_model, load_archive
 from allennlp.modules.elmo import _ElmoBiLm
 
-from elmo_compress.atomic import atomic_output
+from elmo_compress.constants import MATRIX_TARGETS
 from elmo_compress.errors import ElmoCompressError
 from elmo_compress.factorize import CompressionSpec
-from elmo_compress.modules import compress_elmo_bilm
+from elmo_compress.modules import as_linear_form, compress_elmo_bilm, lstm_cells
+from elmo_compress.modules.export import bilm_layout
+from elmo_compress.outputs import OutputFolder
+from elmo_compress.registration import register
 from elmo_compress.weights import MatrixReport
+from elmo_compress.weights.compress import CompressionProgress
+from elmo_compress.weights.layout import TARGET_ATTRIBUTES
 
-# Token embedder type -> its compressed counterpart (same arguments plus `compression`).
+# Token embedder type -> its compressed counterpart (same arguments plus the compressed biLM's).
 COMPRESSED_EMBEDDERS = {"elmo_token_embedder": "compressed_elmo"}
 # Model types that take `elmo` directly -> the type whose `elmo` is a `CompressedElmo`.
 COMPRESSED_MODELS = {"bcn": "bcn_compressed_elmo"}
-WEIGHTS_NAME = "best.th"
+ARCHIVE_NAME = "model.tar.gz"
+ARCHIVE_WEIGHTS_NAME = "best.th"  # allennlp's name for the weights inside an archive
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +92,7 @@ def load_model_archive(archive_file: str) -> Archive:
     """
     if not os.path.isfile(archive_file):
         raise ArchiveError(f"archive not found: {archive_file}")
+    register()  # the compressed types an archive may name
     import_plugins_quietly()
     try:
         return load_archive(archive_file, cuda_device=-1)
@@ -97,70 +106,113 @@ def elmo_bilms(model: torch.nn.Module) -> List[Tuple[str, _ElmoBiLm]]:
     return [(name, module) for name, module in model.named_modules() if isinstance(module, _ElmoBiLm)]
 
 
-def _rewrite_elmo_blocks(config: Any, block: Dict[str, Any]) -> int:
+def compressed_matrices(bilm: _ElmoBiLm) -> List[str]:
+    """`layer direction target: method` of every LSTM matrix of `bilm` that is not dense."""
+    found = []
+    for layer, direction, cell in lstm_cells(bilm._elmo_lstm):
+        for target in MATRIX_TARGETS:
+            method = as_linear_form(getattr(cell, TARGET_ATTRIBUTES[target])).to_matrix().method
+            if method != "dense":
+                found.append(f"layer {layer} {'forward' if direction == 0 else 'backward'} {target}: {method}")
+    return found
+
+
+def plain_elmo_bilms(model: Model, archive_file: str) -> List[Tuple[str, _ElmoBiLm]]:
+    """The ELMo biLMs of a model trained with plain ELMo; an error if it has none or one is compressed."""
+    bilms = elmo_bilms(model)
+    if not bilms:
+        raise ArchiveError(f"the model in {archive_file} ({type(model).__name__}) has no ELMo biLM to compress")
+    for name, bilm in bilms:
+        compressed = compressed_matrices(bilm)
+        if compressed:
+            raise ArchiveError(
+                f"the ELMo of {archive_file} is already compressed ({compressed[0]}, ...); start from an archive "
+                "trained with plain ELMo (elmo_token_embedder)"
+            )
+    return bilms
+
+
+def _rewrite_elmo_blocks(config: Any, replacement: Dict[str, Any]) -> int:
     """Turn every ELMo block of `config` (in place) into its compressed form; returns how many."""
     count = 0
     if isinstance(config, dict):
+        block = None
         if config.get("type") in COMPRESSED_EMBEDDERS:
             config["type"] = COMPRESSED_EMBEDDERS[config["type"]]
-            config["compression"] = block
-            count += 1
-        if config.get("type") in COMPRESSED_MODELS and isinstance(config.get("elmo"), dict):
+            block = config
+        elif config.get("type") in COMPRESSED_MODELS and isinstance(config.get("elmo"), dict):
             config["type"] = COMPRESSED_MODELS[config["type"]]
-            config["elmo"]["compression"] = block
+            block = config["elmo"]
+        if block is not None:
+            for key in ("options_file", "weight_file", "compression", "options", "layout"):
+                block.pop(key, None)
+            block.update(copy.deepcopy(replacement))
             count += 1
         for value in config.values():
-            count += _rewrite_elmo_blocks(value, block)
+            count += _rewrite_elmo_blocks(value, replacement)
     elif isinstance(config, list):
         for value in config:
-            count += _rewrite_elmo_blocks(value, block)
+            count += _rewrite_elmo_blocks(value, replacement)
     return count
 
 
-def compressed_config(config: Dict[str, Any], spec: CompressionSpec) -> Dict[str, Any]:
+def compressed_config(config: Dict[str, Any], options: Dict[str, Any], layout: Dict[str, Any]) -> Dict[str, Any]:
     """
-    A copy of a training config whose ELMo is built compressed as `spec` says: each
-    `elmo_token_embedder` becomes `compressed_elmo`, a `bcn` model `bcn_compressed_elmo`.
+    A copy of a training config whose ELMo is built compressed: each `elmo_token_embedder` becomes
+    `compressed_elmo`, a `bcn` model `bcn_compressed_elmo`, with the ELMo options inline and the layout
+    of the compressed biLM instead of the options and weight files.
     """
     rewritten = copy.deepcopy(config)
-    found = _rewrite_elmo_blocks(rewritten.get("model"), spec.to_dict())
+    found = _rewrite_elmo_blocks(rewritten.get("model"), {"options": options, "layout": layout})
     if not found:
         known = ", ".join(sorted(COMPRESSED_EMBEDDERS) + [f"model type {name!r}" for name in COMPRESSED_MODELS])
         raise ArchiveError(f"the archive's model config has no ELMo block this tool can compress ({known})")
     return rewritten
 
 
-def compress_model(model: Model, spec: CompressionSpec) -> List[MatrixReport]:
-    """Compress every ELMo biLM of `model` in place; an error if it has none."""
-    bilms = elmo_bilms(model)
-    if not bilms:
-        raise ArchiveError(f"the model ({type(model).__name__}) has no ELMo biLM to compress")
+def compress_model(
+    model: Model, spec: CompressionSpec, progress: Optional[CompressionProgress] = None
+) -> Tuple[List[MatrixReport], Dict[str, Any], Dict[str, Any]]:
+    """
+    Compress every ELMo biLM of `model` in place. Returns the matrix reports, the ELMo options and the
+    layout of the compressed biLM (the same for every biLM of the model, or an error).
+    """
     reports: List[MatrixReport] = []
-    for _, bilm in bilms:
-        reports += compress_elmo_bilm(bilm, spec)
-    return reports
+    layouts = []
+    for _, bilm in elmo_bilms(model):
+        reports += compress_elmo_bilm(bilm, spec, progress)
+        layouts.append((bilm._token_embedder._options, bilm_layout(bilm)))
+    if any(layout != layouts[0] for layout in layouts[1:]):
+        raise ArchiveError("the model's ELMo biLMs differ after compression; compress them one config at a time")
+    return reports, *layouts[0]
 
 
 def write_archive(model: Model, config: Dict[str, Any], archive_path: str) -> None:
-    """Write `model` (its vocabulary and state dict) with `config` as an allennlp archive, atomically."""
-    serialization_dir = tempfile.mkdtemp(prefix="elmo_compress_archive_")
-    try:
+    """Write `model` (vocabulary, state dict) with `config` and allennlp's meta.json as an archive."""
+    with tempfile.TemporaryDirectory(prefix="elmo_compress_archive_") as serialization_dir:
         with open(os.path.join(serialization_dir, CONFIG_NAME), "w", encoding="utf-8") as config_file:
             json.dump(config, config_file, indent=2, sort_keys=True)
+        Meta.new().to_file(os.path.join(serialization_dir, META_NAME))
         model.vocab.save_to_files(os.path.join(serialization_dir, "vocabulary"))
-        torch.save(model.state_dict(), os.path.join(serialization_dir, WEIGHTS_NAME))
-        with atomic_output(archive_path) as temporary:
-            archive_model(serialization_dir, weights=WEIGHTS_NAME, archive_path=temporary)
-    finally:
-        shutil.rmtree(serialization_dir, ignore_errors=True)
+        torch.save(model.state_dict(), os.path.join(serialization_dir, ARCHIVE_WEIGHTS_NAME))
+        archive_model(serialization_dir, weights=ARCHIVE_WEIGHTS_NAME, archive_path=archive_path)
 
 
-def compress_archive(archive_file: str, spec: CompressionSpec, output_file: str) -> List[MatrixReport]:
-    """Load a trained archive, compress its ELMo post-training, write the compressed archive."""
-    archive = load_model_archive(archive_file)
-    config = compressed_config(archive.config.as_dict(quiet=True), spec)
-    reports = compress_model(archive.model, spec)
-    output_dir = os.path.dirname(os.path.abspath(output_file))
-    os.makedirs(output_dir, exist_ok=True)
-    write_archive(archive.model, config, output_file)
-    return reports
+def compress_archive(
+    archive_file: str,
+    spec: CompressionSpec,
+    output_dir: str,
+    force: bool = False,
+    progress: Optional[CompressionProgress] = None,
+) -> Tuple[List[MatrixReport], str]:
+    """
+    Load a trained archive, compress its ELMo post-training, write `output_dir/model.tar.gz`; returns the
+    reports and the archive's path. The original ELMo files are not needed to load the result.
+    """
+    with OutputFolder(output_dir, inputs=[archive_file], names=[ARCHIVE_NAME], force=force) as output:
+        archive = load_model_archive(archive_file)
+        plain_elmo_bilms(archive.model, archive_file)
+        reports, options, layout = compress_model(archive.model, spec, progress)
+        config = compressed_config(archive.config.as_dict(quiet=True), options, layout)
+        write_archive(archive.model, config, output.path(ARCHIVE_NAME))
+    return reports, output.final_path(ARCHIVE_NAME)

@@ -1,68 +1,100 @@
 """
 The accuracy sweep: evaluate a trained archive uncompressed and with its ELMo compressed every way
-(methods x targets x ranks), post-training, on one evaluation file. Each row records the task
-metric, its drop from the uncompressed model, the ELMo parameter count and the time spent in the
-ELMo forward pass relative to the uncompressed model (measured in the same run).
+(methods x targets x ranks), post-training, on one evaluation file.
+
+Every row is evaluated the way `allennlp evaluate` evaluates an archive: the archive's validation reader
+and data loader (its batch size and sampler, or `batch_size`), the random seeds of its config, fresh
+(stateful) ELMo states. The uncompressed row is therefore exactly what `allennlp evaluate` reports for
+the archive, and each compressed row what it reports for the archive `compress-elmo archive` writes for
+that setting (`compressed_elmo` runs the fast biLSTM path; `allennlp_loop=True` runs allennlp's loop in
+every row instead).
+
+The rows are kept in `sweep.csv` as they are computed, with what they were computed on (archive and
+evaluation file digests, metric, batching, loop) in `sweep.json`: a rerun resumes, and refuses to mix
+rows of another archive, file, metric or batching.
 """
 
 import copy
-import csv
+import json
 import os
-import time
-from dataclasses import asdict, dataclass, fields
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
 
-import torch
-from allennlp.common.tqdm import Tqdm
-from allennlp.data import Instance
-from allennlp.data.data_loaders import SimpleDataLoader
+from allennlp.common import Params
+from allennlp.common.util import prepare_environment
+from allennlp.data import DataLoader
+from allennlp.evaluation import Evaluator
 from allennlp.models import Model
 from allennlp.models.archival import Archive
 
-from elmo_compress.atomic import atomic_output
-from elmo_compress.downstream.archive import ArchiveError, compress_model, elmo_bilms
+from elmo_compress.constants import UNCOMPRESSED
+from elmo_compress.downstream.archive import compress_model, elmo_bilms, load_model_archive, plain_elmo_bilms
 from elmo_compress.errors import CompressionSpecError, SweepError
-from elmo_compress.factorize import CompressionSpec
-from elmo_compress.modules.export import matrix_from_linear
-from elmo_compress.modules.fast_lstm import FastElmoLstm
-from elmo_compress.modules.surgery import lstm_cells
-from elmo_compress.weights.layout import TARGET_ATTRIBUTES, TARGETS
+from elmo_compress.factorize import CompressionSpec, break_even_rank
+from elmo_compress.modules import FastElmoLstm, bilm_parameter_counts
+from elmo_compress.outputs import OutputFolder, atomic_write_text, check_not_input, write_text
+from elmo_compress.progress import bar
+from elmo_compress.reporting.results import ResultRow, metric_drop, read_rows_csv, rows_csv
+from elmo_compress.version import VERSION
+from elmo_compress.weights import file_sha256
 
 Setting = Tuple[str, str, int]  # method, target, rank
+CSV_NAME, PROVENANCE_NAME = "sweep.csv", "sweep.json"
+REPORT_NAMES = ("sweep.md", "metric_vs_rank.png", "metric_vs_parameters.png")
 
 
-@dataclass
-class SweepRow:
-    method: str  # "none" for the uncompressed model
-    target: str  # "none" for the uncompressed model
-    rank: Optional[int]
-    metric_name: str
-    metric: float
-    metric_drop: float  # uncompressed minus compressed when higher is better, the reverse otherwise
-    elmo_parameters: int
-    lstm_matrix_parameters: int
-    elmo_seconds: float
-    relative_time: float  # ELMo forward time / the uncompressed model's, same run
+@dataclass(frozen=True)
+class SweepRequest:
+    """
+    What to sweep.
 
-    @property
-    def setting(self) -> Setting:
-        return (self.method, self.target, -1 if self.rank is None else int(self.rank))
+    # Parameters
+
+    archive_file : `str`
+        A model.tar.gz trained with plain ELMo.
+    evaluation_file : `str`
+        Data the archive's validation reader reads.
+    methods, targets : `Sequence[str]`
+        Compression methods and targets to combine with every rank.
+    ranks : `Sequence[int]`
+        Ranks to try (duplicates are collapsed).
+    metric : `str`, optional (default = `None`)
+        `+name` (higher is better) or `-name`; the archive's `validation_metric` when `None`.
+    batch_size : `int`, optional (default = `None`)
+        Overrides the archive's data loader batch size, as `allennlp evaluate --batch-size` does.
+    allennlp_loop : `bool`, optional (default = `False`)
+        Run allennlp's timestep loop in the compressed rows too (they use the fast path otherwise).
+    """
+
+    archive_file: str
+    evaluation_file: str
+    methods: Sequence[str]
+    targets: Sequence[str]
+    ranks: Sequence[int]
+    metric: Optional[str] = None
+    batch_size: Optional[int] = None
+    allennlp_loop: bool = False
 
 
-def read_instances(archive: Archive, path: str) -> List[Instance]:
-    """The evaluation instances, read with the archive's validation reader; bad files are one error line."""
-    if not os.path.isfile(path):
-        raise SweepError(f"evaluation file not found: {path}")
-    reader = archive.validation_dataset_reader
-    reader_name = type(reader).__name__
-    try:
-        instances = list(reader.read(path))
-    except Exception as error:  # readers fail in their own ways (JSON, tree or column parsing)
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise SweepError(f"cannot read {path} with the archive's {reader_name}: {message}") from None
-    if not instances:
-        raise SweepError(f"{path} holds no instances for the archive's {reader_name} (wrong format?)")
-    return instances
+def _unique(values: Sequence) -> List:
+    return list(dict.fromkeys(values))
+
+
+def planned_settings(request: SweepRequest, shape: Tuple[int, int]) -> List[Setting]:
+    """Every (method, target, rank), duplicates collapsed; every rank checked against the matrix shape."""
+    for name, values in (("method", request.methods), ("target", request.targets), ("rank", request.ranks)):
+        if not values:
+            raise SweepError(f"the {name} list is empty: give at least one")
+    limit, even = min(shape), break_even_rank(shape)
+    for rank in _unique(request.ranks):
+        if not 1 <= rank <= limit:
+            raise SweepError(f"rank {rank} does not fit the biLM's {shape[0]} x {shape[1]} LSTM matrices (ranks 1 to {limit})")
+        if rank >= even:
+            raise SweepError(
+                f"rank {rank} is at or above the break-even rank {even:.1f} of a {shape[0]} x {shape[1]} matrix "
+                "(m n / (m + n)): its factors would store more than the dense matrix"
+            )
+    return [(m, t, r) for m in _unique(request.methods) for t in _unique(request.targets) for r in _unique(request.ranks)]
 
 
 def validation_metric(archive: Archive, metric: Optional[str]) -> Tuple[str, bool]:
@@ -77,160 +109,180 @@ def validation_metric(archive: Archive, metric: Optional[str]) -> Tuple[str, boo
     return chosen, True
 
 
-def _timed(model: Model) -> Callable[[], float]:
-    """Hooks every ELMo biLM of `model`; the returned function gives the seconds spent in them so far."""
-    spent = [0.0]
-    started: Dict[int, float] = {}
-
-    def before(module: torch.nn.Module, _inputs: object) -> None:
-        started[id(module)] = time.perf_counter()
-
-    def after(module: torch.nn.Module, _inputs: object, _output: object) -> None:
-        spent[0] += time.perf_counter() - started.pop(id(module))
-
-    for _, bilm in elmo_bilms(model):
-        bilm.register_forward_pre_hook(before)
-        bilm.register_forward_hook(after)
-    return lambda: spent[0]
+def data_loader(archive: Archive, evaluation_file: str, batch_size: Optional[int]) -> DataLoader:
+    """The data loader `allennlp evaluate` builds for this archive and file."""
+    config = copy.deepcopy(archive.config)
+    params = config.get("validation_data_loader", None) or config.get("data_loader")
+    if batch_size:
+        params["batch_size"] = batch_size
+    return DataLoader.from_params(params=params, reader=archive.validation_dataset_reader, data_path=evaluation_file)
 
 
-def use_fast_path(model: Model, fast_path: bool = True) -> None:
-    """
-    Run every ELMo biLM of `model` with `FastElmoLstm` (what `compressed_elmo` runs at inference,
-    same outputs to float rounding), or, with `fast_path=False`, allennlp's own timestep loop.
-    """
+def check_evaluation_file(archive: Archive, evaluation_file: str) -> int:
+    """The number of instances the archive's reader finds in the file; an unreadable file is one error line."""
+    if not os.path.isfile(evaluation_file):
+        raise SweepError(f"evaluation file not found: {evaluation_file}")
+    reader_name = type(archive.validation_dataset_reader).__name__
+    try:
+        count = sum(1 for _ in archive.validation_dataset_reader.read(evaluation_file))
+    except Exception as error:  # readers fail in their own ways (JSON, tree or column parsing)
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise SweepError(f"cannot read {evaluation_file} with the archive's {reader_name}: {message}") from None
+    if not count:
+        raise SweepError(f"{evaluation_file} holds no instances for the archive's {reader_name} (wrong format?)")
+    return count
+
+
+def evaluate_as_allennlp(model: Model, archive: Archive, evaluation_file: str, batch_size: Optional[int]) -> Dict[str, float]:
+    """`model`'s metrics on the file, computed as `allennlp evaluate` computes an archive's."""
+    config = copy.deepcopy(archive.config)
+    prepare_environment(config)
+    evaluator_params = config.pop("evaluation", Params({}))
+    evaluator_params["cuda_device"] = -1
+    evaluator = Evaluator.from_params(evaluator_params)
+    loader = data_loader(archive, evaluation_file, batch_size)
+    loader.index_with(model.vocab)
+    model.eval()
+    return evaluator(model, loader)
+
+
+def use_fast_path(model: Model) -> None:
+    """Run every ELMo biLM of `model` with `FastElmoLstm` (what `compressed_elmo` runs)."""
     for _, bilm in elmo_bilms(model):
         if not isinstance(bilm._elmo_lstm, FastElmoLstm):
             bilm._elmo_lstm = FastElmoLstm.from_elmo_lstm(bilm._elmo_lstm)
-        bilm._elmo_lstm.use_fast_path = fast_path
 
 
-def evaluate_model(model: Model, instances: List[Instance], batch_size: int) -> Tuple[Dict[str, float], float]:
-    """(metrics, seconds in ELMo) of `model` on `instances`, from fresh (reset) ELMo states."""
-    for _, bilm in elmo_bilms(model):
-        bilm._elmo_lstm.reset_states()
-    seconds = _timed(model)
-    loader = SimpleDataLoader(instances, batch_size, vocab=model.vocab)
-    model.eval()
-    model.get_metrics(reset=True)
-    with torch.no_grad():
-        for batch in loader:
-            model(**batch)
-    return model.get_metrics(reset=True), seconds()
+def _counts(model: Model) -> Tuple[int, int]:
+    counts = [bilm_parameter_counts(bilm) for _, bilm in elmo_bilms(model)]
+    return sum(total for total, _ in counts), sum(matrices for _, matrices in counts)
 
 
-def elmo_parameter_counts(model: Model) -> Tuple[int, int]:
-    """(every ELMo biLM parameter, the LSTM W_i + W_h share), counting what compression stores."""
-    total = matrices = 0
-    for _, bilm in elmo_bilms(model):
-        dense = stored = 0
-        for _, _, cell in lstm_cells(bilm._elmo_lstm):
-            for target in TARGETS:
-                linear = getattr(cell, TARGET_ATTRIBUTES[target])
-                dense += sum(parameter.numel() for name, parameter in linear.named_parameters() if name != "bias")
-                stored += matrix_from_linear(linear).num_parameters()
-        total += sum(parameter.numel() for parameter in bilm.parameters()) - dense + stored
-        matrices += stored
-    return total, matrices
-
-
-def settings(methods: Sequence[str], targets: Sequence[str], ranks: Sequence[int]) -> List[Setting]:
-    for name, values in (("method", methods), ("target", targets), ("rank", ranks)):
-        if not values:
-            raise SweepError(f"the {name} list is empty: give at least one")
-    return [(method, target, rank) for method in methods for target in targets for rank in ranks]
-
-
-def read_rows(path: str) -> List[SweepRow]:
-    """Rows of an earlier run's CSV (resuming); none when there is no file."""
-    if not os.path.isfile(path):
-        return []
-    converters = {"rank": lambda v: int(v) if v else None, "metric": float, "metric_drop": float}
-    converters.update({"elmo_parameters": int, "lstm_matrix_parameters": int})
-    converters.update({"elmo_seconds": float, "relative_time": float})
-    with open(path, encoding="utf-8", newline="") as table:
-        try:
-            return [
-                SweepRow(**{f.name: converters.get(f.name, str)(record[f.name]) for f in fields(SweepRow)})
-                for record in csv.DictReader(table)
-            ]
-        except (KeyError, ValueError, TypeError) as error:
-            raise SweepError(
-                f"{path} is not a sweep CSV of this tool ({error}); move it or pick another -o"
-            ) from None
-
-
-def write_rows(rows: Iterable[SweepRow], path: str) -> None:
-    with atomic_output(path) as temporary:
-        with open(temporary, "w", encoding="utf-8", newline="") as table:
-            writer = csv.DictWriter(table, fieldnames=[f.name for f in fields(SweepRow)])
-            writer.writeheader()
-            writer.writerows(asdict(row) for row in rows)
-
-
-def _row(
-    model: Model,
-    setting: Optional[Setting],
-    instances: List[Instance],
-    metric: Tuple[str, bool],
-    baseline: Optional[SweepRow],
-    batch_size: int,
-    fast_path: bool,
-) -> SweepRow:
-    use_fast_path(model, fast_path)
+def evaluate_setting(
+    archive: Archive, setting: Optional[Setting], request: SweepRequest, metric: Tuple[str, bool], baseline: Optional[ResultRow]
+) -> ResultRow:
+    """One row: a fresh copy of the archived model, compressed as `setting` says (`None`: not at all)."""
+    model = copy.deepcopy(archive.model)
+    errors: List[float] = []
     if setting is not None:
         method, target, rank = setting
-        compress_model(model, CompressionSpec.from_dict({"method": method, "target": target, "rank": rank}))
-    metrics, seconds = evaluate_model(model, instances, batch_size)
+        spec = CompressionSpec.from_dict({"method": method, "target": target, "rank": rank})
+        try:
+            reports, _, _ = compress_model(model, spec)
+        except CompressionSpecError as error:
+            raise SweepError(f"setting {method} {target} rank {rank}: {error}") from None
+        errors = [report.relative_error for report in reports if report.method != "dense"]
+        if not request.allennlp_loop:
+            use_fast_path(model)
+    metrics = evaluate_as_allennlp(model, archive, request.evaluation_file, request.batch_size)
     name, higher_is_better = metric
     if name not in metrics:
         raise SweepError(f"the model reports no metric {name!r}; it has: {', '.join(sorted(metrics))}")
     value = float(metrics[name])
-    drop = 0.0 if baseline is None else (baseline.metric - value) * (1 if higher_is_better else -1)
-    elmo_parameters, matrix_parameters = elmo_parameter_counts(model)
-    return SweepRow(
-        method=setting[0] if setting else "none",
-        target=setting[1] if setting else "none",
+    bilm_parameters, matrix_parameters = _counts(model)
+    return ResultRow(
+        method=setting[0] if setting else UNCOMPRESSED,
+        target=setting[1] if setting else UNCOMPRESSED,
         rank=setting[2] if setting else None,
         metric_name=name,
         metric=value,
-        metric_drop=drop,
-        elmo_parameters=elmo_parameters,
+        metric_drop=0.0 if baseline is None else metric_drop(baseline.metric, value, higher_is_better),
+        bilm_parameters=bilm_parameters,
         lstm_matrix_parameters=matrix_parameters,
-        elmo_seconds=seconds,
-        relative_time=seconds / baseline.elmo_seconds if baseline else 1.0,
+        mean_relative_error=sum(errors) / len(errors) if errors else None,
     )
 
 
-def run_sweep(
-    archive: Archive,
-    instances: List[Instance],
-    planned: List[Setting],
-    csv_path: str,
-    metric: Tuple[str, bool],
-    batch_size: int = 32,
-    fast_path: bool = True,
-) -> List[SweepRow]:
+def provenance(request: SweepRequest, metric: Tuple[str, bool]) -> Dict[str, object]:
+    """What the rows are computed on; a resumed sweep must match it."""
+    return {
+        "archive_sha256": file_sha256(request.archive_file),
+        "evaluation_file_sha256": file_sha256(request.evaluation_file),
+        "metric": ("+" if metric[1] else "-") + metric[0],
+        "batch_size": request.batch_size,
+        "compressed_rows_loop": "allennlp" if request.allennlp_loop else "fast path",
+        "evaluation": "as allennlp evaluate: the archive's data loader and seeds, stateful ELMo from fresh states",
+    }
+
+
+def _earlier_rows(output_dir: str, record: Dict[str, object], force: bool) -> List[ResultRow]:
+    """Rows of an earlier run of the same sweep in `output_dir`, for resuming (none with `force`)."""
+    csv_path, record_path = os.path.join(output_dir, CSV_NAME), os.path.join(output_dir, PROVENANCE_NAME)
+    if force:
+        return []
+    if not os.path.isfile(record_path):
+        foreign = [name for name in (CSV_NAME,) + REPORT_NAMES if os.path.exists(os.path.join(output_dir, name))]
+        if foreign:
+            raise SweepError(
+                f"{os.path.join(output_dir, foreign[0])} exists but is not from a sweep of this tool "
+                f"(no {PROVENANCE_NAME}); pass --force to replace it or pick another -o"
+            )
+        return []
+    if not os.path.exists(csv_path):
+        return []
+    with open(record_path, encoding="utf-8") as file:
+        earlier = json.load(file)
+    differing = [key for key in record if key != "elmo_compress_version" and earlier.get(key) != record[key]]
+    if differing:
+        raise SweepError(
+            f"the rows in {csv_path} were computed with another {', '.join(differing)}; "
+            "pass --force to start over or pick another -o"
+        )
+    with open(csv_path, encoding="utf-8", newline="") as file:
+        return read_rows_csv(file.read(), csv_path)
+
+
+def run_sweep(request: SweepRequest, output_dir: str, force: bool = False) -> List[ResultRow]:
     """
-    Evaluate the uncompressed model and then each planned setting on a fresh copy of the archived
-    model, writing the CSV after every row. Rows already in `csv_path` are kept and skipped. Every
-    row runs ELMo's biLSTM through the fast path (`fast_path=False`: allennlp's loop), so the times
-    compare what a compressed model costs at inference.
+    Check everything, evaluate the uncompressed model and each setting (resuming an earlier run of the
+    same sweep), keeping `sweep.csv` up to date after every row, then write the table and figures.
     """
-    if not elmo_bilms(archive.model):
-        raise ArchiveError(f"the archived model ({type(archive.model).__name__}) has no ELMo biLM")
-    rows = read_rows(csv_path)
-    done = {row.setting for row in rows}
-    if (("none", "none", -1)) not in done:
-        rows.insert(0, _row(copy.deepcopy(archive.model), None, instances, metric, None, batch_size, fast_path))
-        write_rows(rows, csv_path)
-    baseline = next(row for row in rows if row.method == "none")
-    todo = [setting for setting in planned if setting not in done]
-    for setting in Tqdm.tqdm(todo, desc="sweep"):
-        try:
-            row = _row(copy.deepcopy(archive.model), setting, instances, metric, baseline, batch_size, fast_path)
-        except CompressionSpecError as error:
-            raise SweepError(f"setting {setting}: {error}") from None
-        rows.append(row)
-        write_rows(rows, csv_path)
+    check_not_input([], [request.archive_file, request.evaluation_file], folder=output_dir)
+    if os.path.exists(output_dir) and not os.path.isdir(output_dir):
+        raise SweepError(f"the output folder {output_dir} is an existing file")
+    archive = load_model_archive(request.archive_file)
+    bilms = plain_elmo_bilms(archive.model, request.archive_file)
+    cell = bilms[0][1]._elmo_lstm.forward_layer_0
+    planned = planned_settings(request, tuple(cell.input_linearity.weight.shape))
+    metric = validation_metric(archive, request.metric)
+    check_evaluation_file(archive, request.evaluation_file)
+    record = {**provenance(request, metric), "elmo_compress_version": VERSION}
+    rows = _earlier_rows(output_dir, record, force)
+    report = OutputFolder(output_dir, names=REPORT_NAMES, force=True)  # regenerated from the rows each run
+    with report:
+        os.makedirs(output_dir, exist_ok=True)
+        atomic_write_text(os.path.join(output_dir, PROVENANCE_NAME), json.dumps(record, indent=1) + "\n")
+        rows = _evaluate_missing(archive, planned, request, metric, rows, os.path.join(output_dir, CSV_NAME))
+        write_sweep_report(rows, report, request)
     return rows
+
+
+def _evaluate_missing(
+    archive: Archive, planned: List[Setting], request: SweepRequest, metric: Tuple[str, bool], rows: List[ResultRow], csv_path: str
+) -> List[ResultRow]:
+    done = {(row.method, row.target, -1 if row.rank is None else row.rank) for row in rows}
+    if (UNCOMPRESSED, UNCOMPRESSED, -1) not in done:
+        rows.insert(0, evaluate_setting(archive, None, request, metric, None))
+        atomic_write_text(csv_path, rows_csv(rows))
+    baseline = next(row for row in rows if row.is_uncompressed)
+    todo = [setting for setting in planned if setting not in done]
+    progress = bar(len(todo), "sweep", unit="setting")
+    for setting in todo:
+        progress.set_postfix_str(" ".join(map(str, setting)))
+        rows.append(evaluate_setting(archive, setting, request, metric, baseline))
+        atomic_write_text(csv_path, rows_csv(rows))
+        progress.update(1)
+    progress.close()
+    return rows
+
+
+def write_sweep_report(rows: List[ResultRow], output: OutputFolder, request: SweepRequest) -> None:
+    from elmo_compress.downstream.report import plot_metric_vs_parameters, sweep_markdown
+    from elmo_compress.reporting.results import plot_metric_vs_rank
+
+    methods = _unique([row.method for row in rows if not row.is_uncompressed])
+    write_text(output.path("sweep.md"), sweep_markdown(rows, methods, request))
+    baseline = rows[0]
+    title = f"{baseline.metric_name} after post-training compression of ELMo, by rank"
+    plot_metric_vs_rank(rows, methods, output.path("metric_vs_rank.png"), title)
+    plot_metric_vs_parameters(rows, methods, output.path("metric_vs_parameters.png"))

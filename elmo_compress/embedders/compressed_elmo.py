@@ -1,59 +1,6 @@
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List
 
-from allennlp.common import Params
-from allennlp.common.checks import ConfigurationError
 from allennlp.modules.elmo import Elmo
-
-from elmo_compress.errors import ElmoCompressError
-from elmo_compress.factorize import CompressionSpec
-from elmo_compress.modules import CompressedElmoBiLm
-
-
-def _plain(value: Any) -> Any:
-    """Nested allennlp `Params` -> plain dicts, so a compression block can be parsed and stored."""
-    if isinstance(value, Params):
-        return value.as_dict(quiet=True)
-    if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
-    return value
-
-
-def build_compressed_bilm(
-    options_file: str,
-    weight_file: str,
-    compression: Optional[Mapping[str, Any]],
-    requires_grad: bool = False,
-    vocab_to_cache: Optional[List[str]] = None,
-    fast_path: bool = True,
-    stateful: bool = True,
-    int8: bool = False,
-) -> CompressedElmoBiLm:
-    """
-    The biLM of a compressed ELMo: `weight_file` is a compressed weights file, or an official one
-    together with a `compression` block. Bad input becomes one `ConfigurationError` line.
-    `fast_path`, `stateful` and `int8` are `CompressedElmoBiLm`'s.
-    """
-    try:
-        spec = CompressionSpec.from_dict(_plain(compression)) if compression is not None else None
-        bilm = CompressedElmoBiLm(
-            options_file,
-            weight_file,
-            requires_grad,
-            vocab_to_cache,
-            compression=spec,
-            fast_path=fast_path,
-            stateful=stateful,
-            int8=int8,
-        )
-    except ElmoCompressError as error:
-        raise ConfigurationError(str(error)) from None
-    if not bilm.is_compressed:
-        raise ConfigurationError(
-            f"compressed ELMo needs a compression block or a compressed weights file, but {weight_file} "
-            "is an uncompressed ELMo file and no compression was given (use elmo_token_embedder for plain ELMo)"
-        )
-    return bilm
-
 
 class CompressedElmo(Elmo):
     """
@@ -63,12 +10,12 @@ class CompressedElmo(Elmo):
 
     # Parameters
 
-    options_file : `str`
-        ELMo JSON options file.
-    weight_file : `str`
+    options_file : `str`, optional (default = `None`)
+        ELMo JSON options file (or give `options` inline).
+    weight_file : `str`, optional (default = `None`)
         An official ELMo hdf5 weight file (then `compression` is required) or a compressed weights
-        file written by `compress-elmo compress`.
-    num_output_representations : `int`
+        file written by `compress-elmo compress`; leave it out with a `layout`.
+    num_output_representations : `int`, optional (default = `1`)
         The number of ELMo representation to output with different linear weighted combination of
         the 3 layers (i.e., character-convnet output, 1st lstm output, 2nd lstm output).
     requires_grad : `bool`, optional (default = `False`)
@@ -87,23 +34,23 @@ class CompressedElmo(Elmo):
         A compression block (see `CompressionSpec`), e.g.
         `{"method": "svd", "target": "recurrent", "rank": 64}`.
     fast_path : `bool`, optional (default = `True`)
-        Run the biLSTM with the fast forward (`FastElmoLstm`: input matrix applied to all timesteps
-        at once, TorchScript timestep loop); outputs equal allennlp's to float rounding. False runs
-        allennlp's own per-timestep loop.
+        `RuntimeOptions.fast_path`: the fast biLSTM forward (False: allennlp's own loop).
     stateful : `bool`, optional (default = `True`)
-        Carry LSTM states from batch to batch, as allennlp's ELMo does. False starts every batch
-        from zero states, so a sentence's embedding does not depend on the batches before it.
+        `RuntimeOptions.stateful`: carry LSTM states from batch to batch, as allennlp's ELMo does.
     int8 : `bool`, optional (default = `False`)
-        Run the biLM's linear layers (low-rank factors included) with PyTorch dynamic int8
-        quantization, for CPU inference. Needs `requires_grad=False`; quantization happens at
-        construction, so a model whose state dict holds float biLM weights does not load into it.
+        `RuntimeOptions.int8`: dynamic int8 linear layers for CPU inference.
+    options : `Dict[str, Any]`, optional (default = `None`)
+        The contents of the options file, inline (instead of `options_file`).
+    layout : `Dict[str, Any]`, optional (default = `None`)
+        The exact stored form of every LSTM matrix (`ElmoWeights.layout`), without a weight file: the
+        numbers come from the model's state dict (what `compress-elmo archive` writes).
     """
 
     def __init__(
         self,
-        options_file: str,
-        weight_file: str,
-        num_output_representations: int,
+        options_file: str = None,
+        weight_file: str = None,
+        num_output_representations: int = 1,
         requires_grad: bool = False,
         do_layer_norm: bool = False,
         dropout: float = 0.5,
@@ -114,9 +61,14 @@ class CompressedElmo(Elmo):
         fast_path: bool = True,
         stateful: bool = True,
         int8: bool = False,
+        options: Dict[str, Any] = None,
+        layout: Dict[str, Any] = None,
     ) -> None:
+        from elmo_compress.embedders.building import build_compressed_bilm  # see registration.py
+
+        runtime = {"fast_path": fast_path, "stateful": stateful, "int8": int8}
         bilm = build_compressed_bilm(
-            options_file, weight_file, compression, requires_grad, vocab_to_cache, fast_path, stateful, int8
+            options_file, weight_file, compression, requires_grad, vocab_to_cache, runtime, options, layout
         )
         super().__init__(
             options_file=None,

@@ -18,11 +18,11 @@ class CompressedElmoTokenEmbedder(ElmoTokenEmbedder):
 
     # Parameters
 
-    options_file : `str`
-        An ELMo JSON options file.
-    weight_file : `str`
+    options_file : `str`, optional (default = `None`)
+        An ELMo JSON options file (or give `options` inline).
+    weight_file : `str`, optional (default = `None`)
         An official ELMo hdf5 weight file (then `compression` is required) or a compressed weights
-        file written by `compress-elmo compress`.
+        file written by `compress-elmo compress`; leave it out with a `layout`.
     do_layer_norm : `bool`, optional (default = `False`)
         Should we apply layer normalization (passed to `ScalarMix`)?
     dropout : `float`, optional (default = `0.5`)
@@ -41,22 +41,23 @@ class CompressedElmoTokenEmbedder(ElmoTokenEmbedder):
         `{"fraction": 0.25}` instead of `rank`, with optional per-target and per-layer overrides
         (see `elmo_compress.factorize.CompressionSpec`).
     fast_path : `bool`, optional (default = `True`)
-        Run the biLSTM with the fast forward (input matrix applied to all timesteps at once,
-        TorchScript timestep loop); outputs equal allennlp's to float rounding. False runs
-        allennlp's own per-timestep loop.
+        `RuntimeOptions.fast_path`: the fast biLSTM forward (False: allennlp's own loop).
     stateful : `bool`, optional (default = `True`)
-        Carry LSTM states from batch to batch, as `elmo_token_embedder` does. False starts every
-        batch from zero states (a sentence's embedding then does not depend on earlier batches).
+        `RuntimeOptions.stateful`: carry LSTM states from batch to batch, as `elmo_token_embedder` does.
     int8 : `bool`, optional (default = `False`)
-        PyTorch dynamic int8 quantization of the biLM's linear layers (low-rank factors included),
-        for CPU inference. Needs `requires_grad=False`; a model archive whose state dict holds float
-        biLM weights does not load into an int8 embedder.
+        `RuntimeOptions.int8`: dynamic int8 linear layers for CPU inference (a model archive whose
+        state dict holds float biLM weights does not load into an int8 embedder).
+    options : `Dict[str, Any]`, optional (default = `None`)
+        The contents of the options file, inline (instead of `options_file`).
+    layout : `Dict[str, Any]`, optional (default = `None`)
+        The exact stored form of every LSTM matrix (`ElmoWeights.layout`), without a weight file: the
+        numbers come from the model's state dict (what `compress-elmo archive` writes).
     """
 
     def __init__(
         self,
-        options_file: str,
-        weight_file: str,
+        options_file: str = None,
+        weight_file: str = None,
         do_layer_norm: bool = False,
         dropout: float = 0.5,
         requires_grad: bool = False,
@@ -67,6 +68,8 @@ class CompressedElmoTokenEmbedder(ElmoTokenEmbedder):
         fast_path: bool = True,
         stateful: bool = True,
         int8: bool = False,
+        options: Dict[str, Any] = None,
+        layout: Dict[str, Any] = None,
     ) -> None:
         TokenEmbedder.__init__(self)  # ElmoTokenEmbedder.__init__ would load an uncompressed Elmo
         self._elmo = CompressedElmo(
@@ -82,6 +85,8 @@ class CompressedElmoTokenEmbedder(ElmoTokenEmbedder):
             fast_path=fast_path,
             stateful=stateful,
             int8=int8,
+            options=options,
+            layout=layout,
         )
         if projection_dim:
             self._projection = torch.nn.Linear(self._elmo.get_output_dim(), projection_dim)

@@ -9,6 +9,7 @@ import torch
 
 from elmo_compress.errors import CompressionSpecError
 from elmo_compress.factorize.checks import is_int, matrix_shape, validate_rank
+from elmo_compress.factorize.settings import MethodSettings
 
 
 def low_rank_parameter_count(shape: Tuple[int, int], rank: int) -> int:
@@ -80,3 +81,12 @@ def magnitude_prune(weight: torch.Tensor, n_params: int) -> torch.Tensor:
         Shape (m, n), `weight`'s dtype.
     """
     return weight.masked_fill(~magnitude_prune_mask(weight, n_params), 0.0)
+
+
+def prune_method(weight: torch.Tensor, rank: int, settings: MethodSettings) -> Tuple[torch.Tensor, int]:
+    """
+    Method `"prune"` of `elmo_compress.methods`: keep the `rank * (m + n)` largest-magnitude entries, the
+    parameter count of rank-`rank` factors. Returns the pruned matrix and the number of kept entries.
+    """
+    mask = magnitude_prune_mask(weight, low_rank_parameter_count(matrix_shape(weight), rank))
+    return weight.masked_fill(~mask, 0.0), int(mask.sum())

@@ -6,15 +6,14 @@ smallest rank that keeps a share of the spectral energy, and `RankSpec`, the one
 
 import math
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Union
+from typing import Any, Dict, Mapping, Tuple, Union
 
 import torch
 
+from elmo_compress.constants import RANK_KINDS
 from elmo_compress.errors import CompressionSpecError
 from elmo_compress.factorize.checks import check_share, is_int, matrix_shape, validate_rank
 from elmo_compress.factorize.svd import singular_values as compute_singular_values
-
-RANK_KINDS = ("rank", "fraction", "energy")
 
 # Relative slack when comparing cumulative energy with its target, so that `energy = 1.0`
 # is reached by the rank that holds the whole total up to float64 round-off.
@@ -54,6 +53,20 @@ def rank_for_energy(singular_values: torch.Tensor, energy: float) -> int:
     target = energy * total - _ENERGY_TOLERANCE * total
     reached = torch.nonzero(cumulative >= target)
     return int(reached[0]) + 1 if reached.numel() else int(cumulative.numel())
+
+
+def break_even_rank(shape: Tuple[int, int]) -> float:
+    """
+    The rank at which two factors store as many numbers as the dense matrix: `m n / (m + n)`. A
+    factorization at or above it is larger (and slower) than the matrix it replaces.
+
+    # Parameters
+
+    shape : `Tuple[int, int]`
+        `(m, n)`.
+    """
+    rows, columns = shape
+    return rows * columns / (rows + columns)
 
 
 @dataclass(frozen=True)

@@ -6,19 +6,13 @@ of the biLSTM's matrices, and how large each factorization is.
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
+from elmo_compress.constants import DEFAULT_TARGET, MATRIX_TARGETS, RANK_KINDS, TARGET_CHOICES, TARGET_MATRICES
 from elmo_compress.errors import CompressionSpecError
-from elmo_compress.factorize.checks import is_int, is_real
-from elmo_compress.factorize.compressed_matrix import METHODS
-from elmo_compress.factorize.rank import RANK_KINDS, RankSpec
+from elmo_compress.factorize.checks import is_int
+from elmo_compress.factorize.rank import RankSpec
+from elmo_compress.factorize.settings import DEFAULT_MAX_ITERATIONS, DEFAULT_TOLERANCE, MethodSettings
+from elmo_compress.methods import METHOD_NAMES
 
-# "input" is W_i (allennlp's `input_linearity`), "recurrent" is W_h (`state_linearity`).
-TARGETS: Dict[str, Tuple[str, ...]] = {
-    "input": ("input",),
-    "recurrent": ("recurrent",),
-    "both": ("input", "recurrent"),
-}
-TARGET_CHOICES = tuple(TARGETS)
-MATRIX_TARGETS = TARGETS["both"]
 # Key, inside one layer's overrides, of the rank that applies to all of that layer's matrices.
 ALL_MATRICES = "all"
 
@@ -61,7 +55,7 @@ class CompressionSpec:
     # Parameters
 
     method : `str`
-        One of `METHODS`.
+        A method of `elmo_compress.methods.METHODS`.
     target : `str`
         One of `TARGET_CHOICES`: which of each cell's matrices are compressed.
     rank : `RankSpec`
@@ -83,16 +77,16 @@ class CompressionSpec:
     rank: RankSpec
     per_target: Dict[str, RankSpec] = field(default_factory=dict, hash=False)
     layers: Dict[int, Dict[str, RankSpec]] = field(default_factory=dict, hash=False)
-    max_iterations: int = 300
-    tolerance: float = 1e-5
+    max_iterations: int = DEFAULT_MAX_ITERATIONS
+    tolerance: float = DEFAULT_TOLERANCE
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
+        if self.method not in METHOD_NAMES:
             raise CompressionSpecError(
-                f"unknown compression method {self.method!r}; expected one of {', '.join(METHODS)}"
+                f"unknown compression method {self.method!r}; expected one of {', '.join(METHOD_NAMES)}"
             )
-        if self.target not in TARGETS:
+        if self.target not in TARGET_MATRICES:
             raise CompressionSpecError(
                 f"unknown compression target {self.target!r}; expected one of {', '.join(TARGET_CHOICES)}"
             )
@@ -121,10 +115,7 @@ class CompressionSpec:
                 raise CompressionSpecError(f"{where} for {key!r} must be a RankSpec, got {value!r}")
 
     def _check_settings(self) -> None:
-        if not is_int(self.max_iterations) or self.max_iterations < 1:
-            raise CompressionSpecError(f"max_iterations must be an int >= 1, got {self.max_iterations!r}")
-        if not is_real(self.tolerance) or self.tolerance < 0:
-            raise CompressionSpecError(f"tolerance must be a finite number >= 0, got {self.tolerance!r}")
+        self.settings()  # checks max_iterations and tolerance
         if not is_int(self.seed) or self.seed < 0:
             raise CompressionSpecError(f"seed must be an int >= 0, got {self.seed!r}")
         object.__setattr__(self, "tolerance", float(self.tolerance))
@@ -150,7 +141,7 @@ class CompressionSpec:
                     f"unknown key {key!r} in compression block; expected keys {_quoted(_TOP_LEVEL_KEYS)}"
                 )
         if "method" not in block:
-            raise CompressionSpecError(f"compression block is missing 'method' (one of {', '.join(METHODS)})")
+            raise CompressionSpecError(f"compression block is missing 'method' (one of {', '.join(METHOD_NAMES)})")
         rank = RankSpec.from_dict(
             {kind: block[kind] for kind in RANK_KINDS if kind in block}, where="compression block"
         )
@@ -161,7 +152,7 @@ class CompressionSpec:
         }
         return cls(
             method=block["method"],
-            target=block.get("target", "both"),
+            target=block.get("target", DEFAULT_TARGET),
             rank=rank,
             per_target=per_target,
             layers=_parse_layers(block.get("layers", {})),
@@ -181,7 +172,11 @@ class CompressionSpec:
 
     def targets(self) -> Tuple[str, ...]:
         """The compressed matrices of each cell: `("input",)`, `("recurrent",)` or both."""
-        return TARGETS[self.target]
+        return TARGET_MATRICES[self.target]
+
+    def settings(self) -> MethodSettings:
+        """The method settings this block gives (the Semi-NMF stopping rule)."""
+        return MethodSettings(max_iterations=self.max_iterations, tolerance=self.tolerance)
 
     def rank_spec_for(self, layer: int, target: str) -> Optional[RankSpec]:
         """

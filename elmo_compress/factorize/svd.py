@@ -8,6 +8,7 @@ from typing import Tuple
 import torch
 
 from elmo_compress.factorize.checks import matrix_shape, validate_rank
+from elmo_compress.factorize.settings import MethodSettings
 
 
 def singular_values(weight: torch.Tensor) -> torch.Tensor:
@@ -92,3 +93,8 @@ def truncated_svd(weight: torch.Tensor, rank: int) -> Tuple[torch.Tensor, torch.
     # shape: (r, n)
     right = (signs * root).unsqueeze(1) * vh
     return left.to(weight.dtype).contiguous(), right.to(weight.dtype).contiguous()
+
+
+def svd_method(weight: torch.Tensor, rank: int, settings: MethodSettings) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Method `"svd"` of `elmo_compress.methods`: `truncated_svd` (needs no settings)."""
+    return truncated_svd(weight, rank)

@@ -10,15 +10,18 @@ from typing import Any, Dict, Optional, Tuple
 
 import torch
 
+from elmo_compress.constants import OPTIONS_NAME, WEIGHTS_NAME
 from elmo_compress.errors import ElmoCompressError
 from elmo_compress.factorize import CompressionSpec
 from elmo_compress.lm.language_model import BidirectionalLm
 from elmo_compress.lm.vocabulary import LmVocabulary
-from elmo_compress.modules import CompressedElmoBiLm
+from elmo_compress.modules import CompressedElmoBiLm, weights_from_bilm
+from elmo_compress.modules.runtime_options import ALLENNLP_LOOP
+from elmo_compress.weights import ElmoOptions
 from elmo_compress.weights.hdf5_io import read_hdf5, write_hdf5
 
-OPTIONS_NAME, WEIGHTS_NAME = "options.json", "weights.hdf5"
 VOCABULARY_NAME, SOFTMAX_NAME, TRAINING_NAME = "vocab.txt", "softmax.hdf5", "training.json"
+BUNDLE_FILES = (OPTIONS_NAME, WEIGHTS_NAME, VOCABULARY_NAME, SOFTMAX_NAME, TRAINING_NAME)
 
 
 def bundle_path(bundle_dir: str, name: str) -> str:
@@ -72,6 +75,7 @@ def load_lm(
         weight_file or bundle_path(bundle_dir, WEIGHTS_NAME),
         requires_grad=requires_grad,
         compression=compression,
+        runtime=ALLENNLP_LOOP,
     )
     lm = BidirectionalLm(bilm, len(vocabulary))
     load_softmax_into(lm, bundle_path(bundle_dir, SOFTMAX_NAME))
@@ -88,5 +92,9 @@ def training_record(bundle_dir: str) -> Dict[str, Any]:
         return json.load(record)
 
 
-# The demo biLM shipped in the package (see its README.md for the command that made it).
-DEMO_BUNDLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demo_bilm")
+def save_bundle(folder: str, lm: BidirectionalLm, options: ElmoOptions, vocabulary: LmVocabulary) -> None:
+    """Write the options, weights (official ELMo files), vocabulary and softmax of `lm` into `folder`."""
+    options.save(bundle_path(folder, OPTIONS_NAME))
+    weights_from_bilm(lm.bilm, options).save(bundle_path(folder, WEIGHTS_NAME))
+    vocabulary.save(bundle_path(folder, VOCABULARY_NAME))
+    save_softmax(lm.softmax, bundle_path(folder, SOFTMAX_NAME))

@@ -3,27 +3,29 @@ Training and evaluating the biLM as a language model: `pretrain` (from random we
 bundle), `evaluate_perplexity`, and `finetune` (a compressed biLM, on the same loss).
 """
 
+import io
 import json
 import math
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch
-from allennlp.modules.elmo import _ElmoBiLm, batch_to_ids
-from tqdm import tqdm
+from allennlp.modules.elmo import batch_to_ids
 
-from elmo_compress.atomic import atomic_output
+from elmo_compress.data import Sentences
 from elmo_compress.errors import ElmoCompressError
+from elmo_compress.factorize.checks import is_int, is_real
 from elmo_compress.lm import bundle
 from elmo_compress.lm.language_model import BidirectionalLm
-from elmo_compress.lm.vocabulary import LmVocabulary
-from elmo_compress.modules import LowRankLinear, PrunedLinear, weights_from_bilm
+from elmo_compress.lm.vocabulary import SPECIAL_TOKENS, LmVocabulary
+from elmo_compress.modules import CompressedElmoBiLm, compressed_parameters, weights_from_bilm
+from elmo_compress.modules.runtime_options import ALLENNLP_LOOP
+from elmo_compress.outputs import OutputFolder, atomic_write_bytes, write_text
+from elmo_compress.progress import bar
 from elmo_compress.weights import ElmoOptions, ElmoWeights
 from elmo_compress.weights.synthetic import elmo_options, random_elmo_weights
 
-Sentences = Sequence[List[str]]
 CHECKPOINT_NAME = "checkpoint.pt"
 
 
@@ -46,6 +48,20 @@ class PretrainConfig:
     seed: int = 0
     checkpoint_every: int = 250
 
+    def __post_init__(self) -> None:
+        minimum = {"projection_dim": 1, "cell_dim": 1, "num_layers": 1, "char_embedding_dim": 1, "num_highway": 0}
+        minimum.update({"vocabulary_size": len(SPECIAL_TOKENS) + 1, "steps": 0, "batch_size": 1, "seed": 0})
+        minimum["checkpoint_every"] = 1
+        for name, least in minimum.items():
+            value = getattr(self, name)
+            if not is_int(value) or value < least:
+                raise ElmoCompressError(f"pretrain: {name} must be an integer >= {least}, got {value!r}")
+        for name in ("learning_rate", "gradient_clip"):
+            if not is_real(getattr(self, name)) or getattr(self, name) <= 0:
+                raise ElmoCompressError(f"pretrain: {name} must be a finite number > 0, got {getattr(self, name)!r}")
+        if not is_real(self.dropout) or not 0 <= self.dropout < 1:
+            raise ElmoCompressError(f"pretrain: dropout must be in [0, 1), got {self.dropout!r}")
+
     def options(self) -> ElmoOptions:
         return elmo_options(
             self.projection_dim,
@@ -63,6 +79,11 @@ class Perplexity:
     backward: float
     mean: float  # exp of the mean NLL over both directions, as bilm-tf reports it
     tokens: int
+
+
+def perplexity(mean_nll: float) -> float:
+    """exp of a mean negative log-likelihood (infinity past what a float holds)."""
+    return math.exp(mean_nll) if mean_nll < 709 else float("inf")
 
 
 def batch_tensors(sentences: Sentences, vocabulary: LmVocabulary) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -125,9 +146,9 @@ def evaluate_perplexity(
     if count == 0:
         raise ElmoCompressError("no sentences to compute perplexity on")
     return Perplexity(
-        forward=math.exp(forward / count),
-        backward=math.exp(backward / count),
-        mean=math.exp((forward + backward) / (2 * count)),
+        forward=perplexity(forward / count),
+        backward=perplexity(backward / count),
+        mean=perplexity((forward + backward) / (2 * count)),
         tokens=count,
     )
 
@@ -139,47 +160,70 @@ def _train_steps(
     vocabulary: LmVocabulary,
     steps: range,
     gradient_clip: float,
-    on_step: Optional[callable] = None,
+    on_step: Optional[Callable[[int], None]] = None,
 ) -> List[float]:
-    """Run `steps`; returns each step's mean NLL. Shows a progress bar with the running perplexity."""
+    """
+    Run `steps`; returns each step's mean NLL. Shows a progress bar with the running perplexity. A
+    loss that is not finite (training diverged) ends the run with one error line.
+    """
     parameters = [parameter for parameter in lm.parameters() if parameter.requires_grad]
     losses: List[float] = []
-    # Shown in logs too (not only on a terminal), at most every 10 seconds there.
-    progress = tqdm(steps, desc="training", unit="step", mininterval=10 if not os.isatty(2) else 0.1)
-    for step in progress:
+    progress = bar(len(steps), "training", unit="step")
+    for step in steps:
         lm.train()
         loss = lm(*batch_tensors(next(batches), vocabulary)).mean()
+        if not torch.isfinite(loss):
+            progress.close()
+            raise ElmoCompressError(f"training diverged at step {step + 1} (the loss is {float(loss)}); lower the learning rate")
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(parameters, gradient_clip)
         optimizer.step()
         losses.append(float(loss))
         recent = losses[-50:]
-        progress.set_postfix(ppl=f"{math.exp(sum(recent) / len(recent)):.1f}")
+        progress.set_postfix(ppl=f"{perplexity(sum(recent) / len(recent)):.1f}")
+        progress.update(1)
         if on_step is not None:
             on_step(step + 1)
+    progress.close()
     return losses
 
 
-def _save_checkpoint(path: str, lm: BidirectionalLm, optimizer: torch.optim.Optimizer, step: int) -> None:
+def _save_checkpoint(
+    path: str, lm: BidirectionalLm, optimizer: torch.optim.Optimizer, step: int, config: "PretrainConfig", vocabulary: LmVocabulary
+) -> None:
     state = {
         "step": step,
+        "config": asdict(config),
+        "vocabulary": vocabulary.tokens,
         "model": lm.state_dict(),
         "optimizer": optimizer.state_dict(),
         "rng": torch.get_rng_state(),
     }
-    with atomic_output(path) as temporary:
-        torch.save(state, temporary)
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def _read_checkpoint(path: str, config: "PretrainConfig") -> Dict[str, Any]:
+    """A checkpoint of this same training (same settings but `steps` and `checkpoint_every`), or one error line."""
+    try:
+        state = torch.load(path)
+        saved = dict(state["config"])
+    except Exception as error:  # truncated or foreign files fail in pickle, zipfile or torch
+        raise ElmoCompressError(f"checkpoint {path} cannot be read ({type(error).__name__}); delete it to start over") from None
+    current = asdict(config)
+    differing = sorted(name for name in current if name not in ("steps", "checkpoint_every") and saved.get(name) != current[name])
+    if differing:
+        changes = ", ".join(f"{name} {saved.get(name)!r} -> {current[name]!r}" for name in differing)
+        raise ElmoCompressError(f"checkpoint {path} is from another training ({changes}); use its settings or delete it")
+    return state
 
 
 def _initial_lm(config: PretrainConfig, vocabulary: LmVocabulary) -> BidirectionalLm:
-    """A random biLM in allennlp's own `_ElmoBiLm`, built from a random official weights file."""
-    options = config.options()
-    with tempfile.TemporaryDirectory() as folder:
-        options_file, weight_file = os.path.join(folder, "options.json"), os.path.join(folder, "weights.hdf5")
-        options.save(options_file)
-        random_elmo_weights(options, seed=config.seed).save(weight_file)
-        bilm = _ElmoBiLm(options_file, weight_file, requires_grad=True)
+    """A random biLM: allennlp's own modules (`_ElmoBiLm`'s, running allennlp's loop) from random weights."""
+    weights = random_elmo_weights(config.options(), seed=config.seed)
+    bilm = CompressedElmoBiLm(weights=weights, requires_grad=True, runtime=ALLENNLP_LOOP)
     return BidirectionalLm(bilm, len(vocabulary), dropout=config.dropout)
 
 
@@ -189,65 +233,49 @@ def pretrain(
     config: PretrainConfig,
     held_out: Optional[Sentences] = None,
     resume: bool = False,
+    force: bool = False,
 ) -> Tuple[BidirectionalLm, LmVocabulary]:
     """
     Train a biLM from random weights on `train` and write a bundle to `output_dir` (see
-    `elmo_compress.lm.bundle`). Checkpoints every `config.checkpoint_every` steps; with `resume`,
-    continues from the checkpoint in `output_dir`. Returns the language model loaded back from the
-    written files, which is the model allennlp's `Elmo` will run.
+    `elmo_compress.lm.bundle`) as a set when training ends. Checkpoints (`output_dir/checkpoint.pt`,
+    holding the vocabulary too) every `config.checkpoint_every` steps; with `resume`, continues from
+    it exactly, and replaces the bundle of the run it continues. Returns the language model loaded
+    back from the written files, which is the model allennlp's `Elmo` will run.
     """
-    torch.manual_seed(config.seed)
-    os.makedirs(output_dir, exist_ok=True)
-    checkpoint_path = os.path.join(output_dir, CHECKPOINT_NAME)
-    vocabulary_path = bundle.bundle_path(output_dir, bundle.VOCABULARY_NAME)
-    if resume and os.path.isfile(checkpoint_path):
-        vocabulary = LmVocabulary.load(vocabulary_path)
-    else:
-        vocabulary = LmVocabulary.build(train, max_size=config.vocabulary_size)
-        vocabulary.save(vocabulary_path)
-    lm = _initial_lm(config, vocabulary)
-    optimizer = torch.optim.Adam([p for p in lm.parameters() if p.requires_grad], lr=config.learning_rate)
-    start = 0
-    if resume and os.path.isfile(checkpoint_path):
-        state = torch.load(checkpoint_path)
-        lm.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["rng"])
-        start = state["step"]
+    output = OutputFolder(output_dir, names=bundle.BUNDLE_FILES, force=force or resume)
+    with output:
+        checkpoint_path = os.path.join(output_dir, CHECKPOINT_NAME)
+        state = _read_checkpoint(checkpoint_path, config) if resume and os.path.isfile(checkpoint_path) else None
+        torch.manual_seed(config.seed)
+        vocabulary = LmVocabulary(state["vocabulary"]) if state else LmVocabulary.build(train, config.vocabulary_size)
+        lm = _initial_lm(config, vocabulary)
+        optimizer = torch.optim.Adam([p for p in lm.parameters() if p.requires_grad], lr=config.learning_rate)
+        start = 0
+        if state is not None:
+            lm.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            torch.set_rng_state(state["rng"])
+            start = state["step"]
+        os.makedirs(output_dir, exist_ok=True)
 
-    def checkpoint(step: int) -> None:
-        if step % config.checkpoint_every == 0 or step == config.steps:
-            _save_checkpoint(checkpoint_path, lm, optimizer, step)
+        def checkpoint(step: int) -> None:
+            if step % config.checkpoint_every == 0 or step == config.steps:
+                _save_checkpoint(checkpoint_path, lm, optimizer, step, config, vocabulary)
 
-    batches = training_batches(train, config.batch_size, config.seed, start_step=start)
-    losses = _train_steps(
-        lm, optimizer, batches, vocabulary, range(start, config.steps), config.gradient_clip, checkpoint
-    )
-    options = config.options()
-    options.save(bundle.bundle_path(output_dir, bundle.OPTIONS_NAME))
-    weights_from_bilm(lm.bilm, options).save(bundle.bundle_path(output_dir, bundle.WEIGHTS_NAME))
-    bundle.save_softmax(lm.softmax, bundle.bundle_path(output_dir, bundle.SOFTMAX_NAME))
-    trained, vocabulary = bundle.load_lm(output_dir)
-    record = {"config": asdict(config), "train_sentences": len(train), "vocabulary_size": len(vocabulary)}
-    if losses:
-        record["last_50_steps_train_perplexity"] = math.exp(sum(losses[-50:]) / len(losses[-50:]))
-    if held_out:
-        record["held_out_perplexity"] = asdict(evaluate_perplexity(trained, held_out, vocabulary))
-    with atomic_output(bundle.bundle_path(output_dir, bundle.TRAINING_NAME)) as temporary:
-        with open(temporary, "w", encoding="utf-8") as record_file:
-            json.dump(record, record_file, indent=2, sort_keys=True)
+        batches = training_batches(train, config.batch_size, config.seed, start_step=start)
+        losses = _train_steps(
+            lm, optimizer, batches, vocabulary, range(start, config.steps), config.gradient_clip, checkpoint
+        )
+        record = {"config": asdict(config), "train_sentences": len(train), "vocabulary_size": len(vocabulary)}
+        if losses:
+            record["last_50_steps_train_perplexity"] = perplexity(sum(losses[-50:]) / len(losses[-50:]))
+        staged = output.staged_folder
+        bundle.save_bundle(staged, lm, config.options(), vocabulary)
+        trained, vocabulary = bundle.load_lm(staged)
+        if held_out:
+            record["held_out_perplexity"] = asdict(evaluate_perplexity(trained, held_out, vocabulary))
+        write_text(output.path(bundle.TRAINING_NAME), json.dumps(record, indent=2, sort_keys=True))
     return trained, vocabulary
-
-
-def compressed_parameters(lm: BidirectionalLm) -> List[torch.nn.Parameter]:
-    """The factors of every low-rank layer and the kept weights of every pruned layer."""
-    parameters: List[torch.nn.Parameter] = []
-    for module in lm.bilm.modules():
-        if isinstance(module, LowRankLinear):
-            parameters += [module.left.weight, module.right.weight]
-        elif isinstance(module, PrunedLinear):
-            parameters.append(module.weight)
-    return parameters
 
 
 def finetune(
@@ -265,7 +293,7 @@ def finetune(
     compressed factors (`only_factors`) or every biLM parameter. The softmax stays fixed, so any
     gain is in the biLM that downstream models use. Returns the per-step losses.
     """
-    factors = compressed_parameters(lm)
+    factors = compressed_parameters(lm.bilm)
     if not factors:
         raise ElmoCompressError("this biLM has no compressed matrix to fine-tune")
     trainable = factors if only_factors else list(lm.bilm.parameters())
@@ -279,6 +307,36 @@ def finetune(
     return _train_steps(lm, optimizer, batches, vocabulary, range(steps), gradient_clip=5.0)
 
 
-def finetuned_weights(lm: BidirectionalLm, options: ElmoOptions, metadata: dict) -> ElmoWeights:
+def finetuned_weights(lm: BidirectionalLm, options: ElmoOptions, metadata: Dict[str, Any]) -> ElmoWeights:
     """The fine-tuned biLM in the compressed weights format."""
     return weights_from_bilm(lm.bilm, options, metadata)
+
+
+def finetune_files(
+    bundle_dir: str,
+    weight_file: str,
+    train: Sentences,
+    output_dir: str,
+    steps: int,
+    only_factors: bool = True,
+    learning_rate: float = 1e-3,
+    seed: int = 0,
+    force: bool = False,
+) -> ElmoWeights:
+    """
+    Fine-tune the compressed biLM `weight_file` (made from the bundle's weights) on the bundle's
+    language-model loss and write `output_dir/weights.hdf5` and `options.json` as a set.
+    """
+    options_file = bundle.bundle_path(bundle_dir, bundle.OPTIONS_NAME)
+    inputs = (weight_file, options_file, bundle.bundle_path(bundle_dir, bundle.WEIGHTS_NAME))
+    names = (bundle.WEIGHTS_NAME, bundle.OPTIONS_NAME)
+    with OutputFolder(output_dir, inputs=inputs, names=names, force=force) as output:
+        lm, vocabulary = bundle.load_lm(bundle_dir, weight_file=weight_file, requires_grad=True)
+        finetune(lm, train, vocabulary, steps, only_factors, learning_rate=learning_rate, seed=seed)
+        options = ElmoOptions.from_file(options_file)
+        metadata = dict(lm.bilm.weights_metadata)
+        metadata["finetune"] = {"steps": steps, "only_factors": only_factors, "seed": seed}
+        weights = finetuned_weights(lm, options, metadata)
+        weights.save(output.path(bundle.WEIGHTS_NAME))
+        options.save(output.path(bundle.OPTIONS_NAME))
+    return weights

@@ -9,7 +9,7 @@ from typing import Dict, List, Sequence
 
 import torch
 
-from elmo_compress.atomic import atomic_output
+from elmo_compress.outputs import atomic_write_text
 from elmo_compress.errors import ElmoCompressError
 
 BOS, EOS, UNK = "<S>", "</S>", "<UNK>"
@@ -52,9 +52,7 @@ class LmVocabulary:
         )
 
     def save(self, path: str) -> None:
-        with atomic_output(path) as temporary:
-            with open(temporary, "w", encoding="utf-8") as vocabulary_file:
-                vocabulary_file.writelines(token + "\n" for token in self.tokens)
+        atomic_write_text(path, "".join(token + "\n" for token in self.tokens))
 
     @classmethod
     def load(cls, path: str) -> "LmVocabulary":

@@ -3,30 +3,19 @@ From modules back to weights: the `ElmoWeights` (official layout, or the compres
 any LSTM matrix is compressed) that an in-memory `_ElmoBiLm` holds, e.g. after training.
 """
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import numpy
 import torch
 from allennlp.modules.elmo import _ElmoBiLm
 
-from elmo_compress.factorize import CompressedMatrix, dense_matrix
-from elmo_compress.modules.low_rank_linear import LowRankLinear
-from elmo_compress.modules.pruned_linear import PrunedLinear
+from elmo_compress.constants import DIRECTIONS, MATRIX_TARGETS
+from elmo_compress.factorize import CompressedMatrix
+from elmo_compress.modules.forms import as_linear_form
 from elmo_compress.modules.surgery import lstm_cells
 from elmo_compress.weights import ElmoOptions, ElmoWeights, LstmCellWeights, MatrixKey
 from elmo_compress.weights.elmo_weights import expected_shapes
-from elmo_compress.weights.layout import TARGET_ATTRIBUTES, TARGETS, torch_char_encoder_to_tf
-
-
-def matrix_from_linear(linear: torch.nn.Module) -> CompressedMatrix:
-    """The `CompressedMatrix` a dense, low-rank or pruned linear layer holds."""
-    if isinstance(linear, LowRankLinear):
-        left, right = linear.left.weight.detach().clone(), linear.right.weight.detach().clone()
-        return CompressedMatrix(linear.method, tuple(linear.weight().shape), linear.rank, left=left, right=right)
-    if isinstance(linear, PrunedLinear):
-        weight = (linear.weight * linear.mask).detach().clone()
-        return CompressedMatrix("prune", tuple(weight.shape), linear.rank, weight=weight, n_kept=linear.num_kept)
-    return dense_matrix(linear.weight.detach().clone())
+from elmo_compress.weights.layout import TARGET_ATTRIBUTES, torch_char_encoder_to_tf
 
 
 def weights_from_bilm(
@@ -51,8 +40,8 @@ def weights_from_bilm(
     official = ElmoWeights(options, {**datasets, **_dense_lstm_placeholders(options)})
     matrices: Dict[MatrixKey, CompressedMatrix] = {}
     for layer, direction, cell in lstm_cells(bilm._elmo_lstm):
-        for target in TARGETS:
-            matrices[(layer, direction, target)] = matrix_from_linear(getattr(cell, TARGET_ATTRIBUTES[target]))
+        for target in MATRIX_TARGETS:
+            matrices[(layer, direction, target)] = as_linear_form(getattr(cell, TARGET_ATTRIBUTES[target])).to_matrix()
         official.set_cell(
             layer,
             direction,
@@ -75,3 +64,38 @@ def _dense_lstm_placeholders(options: ElmoOptions) -> Dict[str, numpy.ndarray]:
         for name, shape in expected_shapes(options, compressed=False).items()
         if name.startswith("RNN_")
     }
+
+
+def bilm_layout(bilm: _ElmoBiLm) -> Dict[str, Any]:
+    """
+    `ElmoWeights.layout()` of an in-memory biLM without converting its weights: the rows of the character
+    embedding (without allennlp's padding row) and each LSTM matrix's method and rank.
+    """
+    matrices = []
+    for layer, direction, cell in lstm_cells(bilm._elmo_lstm):
+        for target in MATRIX_TARGETS:
+            matrix = as_linear_form(getattr(cell, TARGET_ATTRIBUTES[target])).to_matrix()
+            entry = {"layer": layer, "direction": DIRECTIONS[direction], "target": target}
+            matrices.append({**entry, "method": matrix.method, "rank": matrix.rank})
+    rows = int(bilm._token_embedder._char_embedding_weights.shape[0]) - 1
+    return {"char_embed_rows": rows, "matrices": matrices}
+
+
+def bilm_parameter_counts(bilm: _ElmoBiLm) -> Tuple[int, int]:
+    """
+    (every number the biLM stores, the LSTM W_i + W_h share of them), counted as
+    `ElmoWeights.num_parameters()` counts a weights file: the character embedding without allennlp's
+    all-zero padding row, each LSTM matrix as its form stores it (factors, kept entries).
+    """
+    encoder = bilm._token_embedder
+    embedding = encoder._char_embedding_weights
+    total = (embedding.shape[0] - 1) * embedding.shape[1]
+    layers = [*encoder._convolutions, *encoder._highways._layers, encoder._projection]
+    total += sum(layer.weight.numel() + layer.bias.numel() for layer in layers)
+    matrices = 0
+    for _, _, cell in lstm_cells(bilm._elmo_lstm):
+        total += cell.state_linearity.bias.numel() + cell.state_projection.weight.numel()
+        matrices += sum(
+            as_linear_form(getattr(cell, TARGET_ATTRIBUTES[target])).num_stored_parameters() for target in MATRIX_TARGETS
+        )
+    return total + matrices, matrices

@@ -24,35 +24,17 @@ from allennlp.modules.encoder_base import _EncoderBase
 from allennlp.modules.lstm_cell_with_projection import LstmCellWithProjection
 from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
-from elmo_compress.modules.low_rank_linear import LowRankLinear
-from elmo_compress.modules.pruned_linear import PrunedLinear
-from elmo_compress.modules.quantize import QuantizedLowRankLinear, packed_params, quantized_linear_types
-
-# A linear map as the loop sees it: float weights applied in order (the bias added by the last),
-# or int8 packed parameters (bias inside the last). Exactly one of the two lists is non-empty.
-LinearChain = Tuple[
-    List[torch.Tensor], Optional[torch.Tensor], List[torch.classes.quantized.LinearPackedParamsBase]
-]
-
+from elmo_compress.modules.forms import as_linear_form
+from elmo_compress.modules.linear_form import LinearChain
 
 def linear_chain(module: torch.nn.Module) -> LinearChain:
-    """The weights of a dense, low-rank, pruned or int8 linear layer, in the form the loop takes."""
-    if isinstance(module, QuantizedLowRankLinear):
-        return [], None, [packed_params(module.right), packed_params(module.left)]
-    if isinstance(module, quantized_linear_types()):
-        return [], None, [packed_params(module)]
-    if isinstance(module, LowRankLinear):
-        return [module.right.weight, module.left.weight], module.bias, []
-    if isinstance(module, PrunedLinear):
-        return [module.weight * module.mask], module.bias, []
-    if isinstance(module, torch.nn.Linear):
-        return [module.weight], module.bias, []
-    raise TypeError(f"the fast LSTM path has no rule for {type(module).__name__}")
+    """The weights of an LSTM-matrix layer (any stored form, float or int8), in the form the loop takes."""
+    return as_linear_form(module).loop_chain()
 
 
 def apply_linear_chain(
     inputs: torch.Tensor,
-    chain: Tuple[List[torch.Tensor], Optional[torch.Tensor], List[torch.classes.quantized.LinearPackedParamsBase]],
+    chain: LinearChain,
 ) -> torch.Tensor:
     """`inputs` through the chain's products, as the module it came from would compute them."""
     weights, bias, packed = chain
@@ -72,12 +54,8 @@ def lstm_recurrence(
     initial_state: torch.Tensor,
     initial_memory: torch.Tensor,
     go_forward: bool,
-    recurrent: Tuple[
-        List[torch.Tensor], Optional[torch.Tensor], List[torch.classes.quantized.LinearPackedParamsBase]
-    ],
-    projection: Tuple[
-        List[torch.Tensor], Optional[torch.Tensor], List[torch.classes.quantized.LinearPackedParamsBase]
-    ],
+    recurrent: LinearChain,
+    projection: LinearChain,
     memory_clip: float,
     state_clip: float,
 ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

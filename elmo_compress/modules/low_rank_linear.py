@@ -1,12 +1,14 @@
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import torch
 
-from elmo_compress.factorize import compress_matrix
+from elmo_compress.factorize import DEFAULT_MAX_ITERATIONS, DEFAULT_TOLERANCE, CompressedMatrix, compress_matrix
 from elmo_compress.modules.dense_state import LoadsDenseState
+from elmo_compress.modules.linear_form import LinearChain, LinearForm
+from elmo_compress.modules.quantize import QuantizedLowRankLinear
 
 
-class LowRankLinear(LoadsDenseState):
+class LowRankLinear(LoadsDenseState, LinearForm):
     """
     A linear layer whose weight is a product of two factors, `weight ~ left @ right`, applied as
     two matrix products: `y = (x @ right^T) @ left^T + bias`. With `rank * (in + out) < in * out`
@@ -26,7 +28,8 @@ class LowRankLinear(LoadsDenseState):
     bias : `bool`, optional (default = `True`)
         Whether the layer adds a bias (kept under the dense layer's key `bias`).
     method : `str`, optional (default = `"svd"`)
-        `"svd"` or `"semi_nmf"`: how a dense weight given at load time is factorized.
+        The method (of form `"factors"`) that made the factors, and that factorizes a dense weight
+        given at load time.
     max_iterations : `int`, optional (default = `300`)
         Semi-NMF iteration limit for load-time factorization.
     tolerance : `float`, optional (default = `1e-5`)
@@ -40,8 +43,8 @@ class LowRankLinear(LoadsDenseState):
         rank: int,
         bias: bool = True,
         method: str = "svd",
-        max_iterations: int = 300,
-        tolerance: float = 1e-5,
+        max_iterations: int = DEFAULT_MAX_ITERATIONS,
+        tolerance: float = DEFAULT_TOLERANCE,
     ) -> None:
         super().__init__()
         self.in_features = in_features
@@ -60,13 +63,43 @@ class LowRankLinear(LoadsDenseState):
         cls, left: torch.Tensor, right: torch.Tensor, bias: Optional[torch.Tensor] = None, **kwargs: Any
     ) -> "LowRankLinear":
         """Build from `left` (out, rank) and `right` (rank, in) and an optional bias (out,)."""
-        layer = cls(right.shape[1], left.shape[0], left.shape[1], bias=bias is not None, **kwargs)
+        layer = cls(right.shape[1], left.shape[0], left.shape[1], bias=bias is not None, **kwargs).to(left.dtype)
         with torch.no_grad():
             layer.left.weight.copy_(left)
             layer.right.weight.copy_(right)
             if bias is not None:
                 layer.bias.copy_(bias)
         return layer
+
+    form = "factors"
+
+    @classmethod
+    def from_matrix(
+        cls,
+        matrix: CompressedMatrix,
+        bias: Optional[torch.Tensor] = None,
+        max_iterations: int = DEFAULT_MAX_ITERATIONS,
+        tolerance: float = DEFAULT_TOLERANCE,
+    ) -> "LowRankLinear":
+        return cls.from_factors(
+            matrix.left, matrix.right, bias, method=matrix.method, max_iterations=max_iterations, tolerance=tolerance
+        )
+
+    def to_matrix(self) -> CompressedMatrix:
+        left, right = self.left.weight.detach().clone(), self.right.weight.detach().clone()
+        return CompressedMatrix(self.method, (self.out_features, self.in_features), self.rank, left=left, right=right)
+
+    def loop_chain(self) -> LinearChain:
+        return [self.right.weight, self.left.weight], self.bias, []
+
+    def quantized(self) -> torch.nn.Module:
+        return QuantizedLowRankLinear(self)
+
+    def compressed_parameters(self) -> List[torch.nn.Parameter]:
+        return [self.left.weight, self.right.weight]
+
+    def num_stored_parameters(self) -> int:
+        return self.left.weight.numel() + self.right.weight.numel()
 
     def weight(self) -> torch.Tensor:
         """The dense weight `left @ right`, shape (out_features, in_features)."""

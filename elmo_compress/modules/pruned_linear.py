@@ -1,12 +1,13 @@
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import torch
 
-from elmo_compress.factorize import magnitude_prune_mask
+from elmo_compress.factorize import CompressedMatrix, magnitude_prune_mask
 from elmo_compress.modules.dense_state import LoadsDenseState
+from elmo_compress.modules.linear_form import LinearChain, LinearForm, int8_linear
 
 
-class PrunedLinear(LoadsDenseState):
+class PrunedLinear(LoadsDenseState, LinearForm):
     """
     A linear layer with a fixed sparsity mask: `y = x @ (weight * mask)^T + bias`. It is the
     magnitude-pruning baseline at the same parameter count as a low-rank factorization; it computes
@@ -25,6 +26,8 @@ class PrunedLinear(LoadsDenseState):
         Bias, shape (out_features,).
     rank : `int`, optional (default = `None`)
         The low-rank factorization whose parameter count this pruning matches, for the record.
+    method : `str`, optional (default = `"prune"`)
+        The method (of form `"sparse"`) that chose the kept entries.
     """
 
     def __init__(
@@ -33,13 +36,37 @@ class PrunedLinear(LoadsDenseState):
         mask: torch.Tensor,
         bias: Optional[torch.Tensor] = None,
         rank: Optional[int] = None,
+        method: str = "prune",
     ) -> None:
         super().__init__()
         self.rank = rank
+        self.method = method
         self.out_features, self.in_features = weight.shape
         self.register_buffer("mask", mask.bool().clone())
         self.weight = torch.nn.Parameter(weight.detach().clone() * self.mask)
         self.bias = torch.nn.Parameter(bias.detach().clone()) if bias is not None else None
+
+    form = "sparse"
+
+    @classmethod
+    def from_matrix(cls, matrix: CompressedMatrix, bias: Optional[torch.Tensor] = None) -> "PrunedLinear":
+        return cls(matrix.weight, matrix.weight != 0, bias, rank=matrix.rank, method=matrix.method)
+
+    def to_matrix(self) -> CompressedMatrix:
+        weight = (self.weight * self.mask).detach().clone()
+        return CompressedMatrix(self.method, tuple(weight.shape), self.rank, weight=weight, n_kept=self.num_kept)
+
+    def loop_chain(self) -> LinearChain:
+        return [self.weight * self.mask], self.bias, []
+
+    def quantized(self) -> torch.nn.Module:
+        return int8_linear((self.weight * self.mask).detach(), None if self.bias is None else self.bias.detach())
+
+    def compressed_parameters(self) -> List[torch.nn.Parameter]:
+        return [self.weight]
+
+    def num_stored_parameters(self) -> int:
+        return self.num_kept
 
     @property
     def num_kept(self) -> int:

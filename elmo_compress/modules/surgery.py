@@ -10,12 +10,14 @@ from allennlp.modules.elmo import _ElmoBiLm
 from allennlp.modules.elmo_lstm import ElmoLstm
 from allennlp.modules.lstm_cell_with_projection import LstmCellWithProjection
 
+from elmo_compress.constants import MATRIX_TARGETS
 from elmo_compress.errors import CompressionSpecError
 from elmo_compress.factorize import CompressedMatrix, CompressionSpec
-from elmo_compress.modules.low_rank_linear import LowRankLinear
-from elmo_compress.modules.pruned_linear import PrunedLinear
+from elmo_compress.modules.forms import as_linear_form, layer_from_matrix
+from elmo_compress.modules.linear_form import LinearForm
 from elmo_compress.weights import ElmoWeights, MatrixKey, MatrixReport, compress_lstm_matrices
-from elmo_compress.weights.layout import TARGET_ATTRIBUTES, TARGETS, cell_module_name
+from elmo_compress.weights.compress import CompressionProgress
+from elmo_compress.weights.layout import TARGET_ATTRIBUTES, cell_module_name
 
 
 def lstm_cells(elmo_lstm: ElmoLstm) -> Iterator[Tuple[int, int, LstmCellWithProjection]]:
@@ -23,33 +25,6 @@ def lstm_cells(elmo_lstm: ElmoLstm) -> Iterator[Tuple[int, int, LstmCellWithProj
     for layer in range(elmo_lstm.num_layers):
         for direction in (0, 1):
             yield layer, direction, getattr(elmo_lstm, cell_module_name(layer, direction))
-
-
-def linear_from_matrix(
-    matrix: CompressedMatrix,
-    bias: Optional[torch.Tensor] = None,
-    max_iterations: int = 300,
-    tolerance: float = 1e-5,
-) -> torch.nn.Module:
-    """A `Linear`, `LowRankLinear` or `PrunedLinear` computing `x @ matrix^T + bias`."""
-    if matrix.method in ("svd", "semi_nmf"):
-        return LowRankLinear.from_factors(
-            matrix.left,
-            matrix.right,
-            bias,
-            method=matrix.method,
-            max_iterations=max_iterations,
-            tolerance=tolerance,
-        )
-    if matrix.method == "prune":
-        return PrunedLinear(matrix.weight, matrix.weight != 0, bias, rank=matrix.rank)
-    out_features, in_features = matrix.shape
-    linear = torch.nn.Linear(in_features, out_features, bias=bias is not None)
-    with torch.no_grad():
-        linear.weight.copy_(matrix.weight)
-        if bias is not None:
-            linear.bias.copy_(bias)
-    return linear
 
 
 def _set_requires_grad(module: torch.nn.Module, requires_grad: bool) -> None:
@@ -62,17 +37,15 @@ def replace_cell_matrices(
     matrices: Dict[MatrixKey, CompressedMatrix],
     biases: Dict[Tuple[int, int], torch.Tensor],
     requires_grad: bool,
-    max_iterations: int = 300,
-    tolerance: float = 1e-5,
 ) -> None:
     """Replace `input_linearity` / `state_linearity` of every cell named in `matrices`, in place."""
     for layer, direction, cell in lstm_cells(elmo_lstm):
-        for target in TARGETS:
+        for target in MATRIX_TARGETS:
             matrix = matrices.get((layer, direction, target))
             if matrix is None:
                 continue
             bias = biases[(layer, direction)] if target == "recurrent" else None
-            linear = linear_from_matrix(matrix, bias, max_iterations, tolerance)
+            linear = layer_from_matrix(matrix, bias)
             _set_requires_grad(linear, requires_grad)
             setattr(cell, TARGET_ATTRIBUTES[target], linear)
 
@@ -85,7 +58,7 @@ def load_lstm_weights(elmo_lstm: ElmoLstm, weights: ElmoWeights, requires_grad: 
     matrices = {
         (layer, direction, target): weights.matrix(layer, direction, target)
         for layer, direction in weights.cells()
-        for target in TARGETS
+        for target in MATRIX_TARGETS
     }
     biases = {}
     for layer, direction, cell in lstm_cells(elmo_lstm):
@@ -93,18 +66,12 @@ def load_lstm_weights(elmo_lstm: ElmoLstm, weights: ElmoWeights, requires_grad: 
         with torch.no_grad():
             cell.state_projection.weight.copy_(projection)
         cell.state_projection.weight.requires_grad = requires_grad
-    compression = weights.metadata.get("compression", {})
-    replace_cell_matrices(
-        elmo_lstm,
-        matrices,
-        biases,
-        requires_grad,
-        max_iterations=compression.get("max_iterations", 300),
-        tolerance=compression.get("tolerance", 1e-5),
-    )
+    replace_cell_matrices(elmo_lstm, matrices, biases, requires_grad)
 
 
-def compress_elmo_bilm(bilm: _ElmoBiLm, spec: CompressionSpec) -> List[MatrixReport]:
+def compress_elmo_bilm(
+    bilm: _ElmoBiLm, spec: CompressionSpec, progress: Optional[CompressionProgress] = None
+) -> List[MatrixReport]:
     """
     Compress a loaded `_ElmoBiLm` in place: each targeted `input_linearity` / `state_linearity`
     becomes a `LowRankLinear` or `PrunedLinear` computed from its current weight.
@@ -117,15 +84,25 @@ def compress_elmo_bilm(bilm: _ElmoBiLm, spec: CompressionSpec) -> List[MatrixRep
     current: Dict[MatrixKey, torch.Tensor] = {}
     biases: Dict[Tuple[int, int], torch.Tensor] = {}
     for layer, direction, cell in lstm_cells(elmo_lstm):
-        for target in TARGETS:
-            linear = getattr(cell, TARGET_ATTRIBUTES[target])
-            if not isinstance(linear, torch.nn.Linear):
+        for target in MATRIX_TARGETS:
+            matrix = as_linear_form(getattr(cell, TARGET_ATTRIBUTES[target])).to_matrix()
+            if matrix.method != "dense":
                 name = f"{cell_module_name(layer, direction)}.{TARGET_ATTRIBUTES[target]}"
-                raise CompressionSpecError(f"{name} is already compressed")
-            current[(layer, direction, target)] = linear.weight
+                raise CompressionSpecError(f"{name} is already compressed ({matrix.method})")
+            current[(layer, direction, target)] = matrix.weight
         biases[(layer, direction)] = cell.state_linearity.bias.detach()
-    compressed, reports = compress_lstm_matrices(current, spec)
+    compressed, reports = compress_lstm_matrices(current, spec, progress)
     targeted = {key: matrix for key, matrix in compressed.items() if matrix.method != "dense"}
     requires_grad = elmo_lstm.requires_grad
-    replace_cell_matrices(elmo_lstm, targeted, biases, requires_grad, spec.max_iterations, spec.tolerance)
+    replace_cell_matrices(elmo_lstm, targeted, biases, requires_grad)
     return reports
+
+
+def compressed_parameters(module: torch.nn.Module) -> List[torch.nn.Parameter]:
+    """The parameters that store compressed LSTM matrices (factors, kept weights) anywhere in `module`."""
+    return [
+        parameter
+        for layer in module.modules()
+        if isinstance(layer, LinearForm)
+        for parameter in layer.compressed_parameters()
+    ]

@@ -10,12 +10,13 @@ from typing import Any, Dict, Iterator, Optional, Tuple
 import numpy
 import torch
 
-from elmo_compress.errors import ElmoWeightsError
-from elmo_compress.factorize import CompressedMatrix, dense_matrix
+from elmo_compress.constants import DIRECTIONS, MATRIX_TARGETS, MatrixKey
+from elmo_compress.errors import ElmoCompressError, ElmoWeightsError
+from elmo_compress.factorize import CompressedMatrix, dense_matrix, method_form
+from elmo_compress.factorize.checks import is_int
 from elmo_compress.version import VERSION
 from elmo_compress.weights.hdf5_io import Attributes, Datasets, read_hdf5, write_hdf5
 from elmo_compress.weights.layout import (
-    TARGETS,
     LstmCellWeights,
     cell_group,
     tf_bias_to_torch,
@@ -29,7 +30,6 @@ COMPRESSED_FORMAT = "elmo_compress/compressed-weights"
 COMPRESSED_FORMAT_VERSION = 1
 COMPRESSED_GROUP = "compressed_lstm"
 
-MatrixKey = Tuple[int, int, str]  # (layer, direction, target)
 
 
 def compressed_matrix_group(layer: int, direction: int, target: str) -> str:
@@ -126,6 +126,35 @@ class ElmoWeights:
         self.datasets[f"{group}/W_0"], self.datasets[f"{group}/B"], self.datasets[f"{group}/W_P_0"] = w_0, b, w_p_0
         check_shapes(self)
 
+    def layout(self) -> Dict[str, Any]:
+        """
+        What the biLM stores, exactly, without the numbers: the rows of `char_embed` and, per LSTM
+        matrix, its method and rank. `placeholder(options, layout)` builds a biLM of the same shapes
+        (a compressed archive's config holds it, so the archive loads without any weights file).
+        """
+        matrices = []
+        for layer, direction in self.cells():
+            for target in MATRIX_TARGETS:
+                matrix = self.matrices.get((layer, direction, target))  # None: dense W_0 of an official file
+                matrices.append(
+                    {
+                        "layer": layer,
+                        "direction": DIRECTIONS[direction],
+                        "target": target,
+                        "method": "dense" if matrix is None else matrix.method,
+                        "rank": None if matrix is None else matrix.rank,
+                    }
+                )
+        return {"char_embed_rows": int(self.datasets["char_embed"].shape[0]), "matrices": matrices}
+
+    @classmethod
+    def placeholder(cls, options: ElmoOptions, layout: Dict[str, Any]) -> "ElmoWeights":
+        """
+        A biLM of the shapes and stored forms `layout` (from `layout()`) gives, every number zero: the
+        structure a state dict is then loaded into.
+        """
+        return placeholder_weights(options, layout)
+
     def compressed(self, matrices: Dict[MatrixKey, CompressedMatrix], metadata: Dict[str, Any]) -> "ElmoWeights":
         """A compressed copy: every dataset but the `W_0`s, plus `matrices` for every cell and target."""
         datasets = {name: array for name, array in self.datasets.items() if not name.endswith("/W_0")}
@@ -134,7 +163,11 @@ class ElmoWeights:
     @classmethod
     def load(cls, options_file: str, weight_file: str) -> "ElmoWeights":
         """Read and check an official ELMo weights file or a compressed one (told apart by its attributes)."""
-        options = ElmoOptions.from_file(options_file)
+        return cls.from_file(ElmoOptions.from_file(options_file), weight_file)
+
+    @classmethod
+    def from_file(cls, options: ElmoOptions, weight_file: str) -> "ElmoWeights":
+        """`load` with the options already read."""
         datasets, attributes = read_hdf5(weight_file)
         root = attributes.get("/", {})
         if root.get("format") != COMPRESSED_FORMAT:
@@ -174,30 +207,14 @@ def _root_attributes(metadata: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def _matrix_arrays(matrix: CompressedMatrix) -> Dict[str, numpy.ndarray]:
-    if matrix.method in ("svd", "semi_nmf"):
-        return {"left": matrix.left.detach().numpy(), "right": matrix.right.detach().numpy()}
-    if matrix.method == "prune":
-        # Kept entries are stored sparsely: row-major flat index and value.
-        flat = matrix.weight.detach().reshape(-1)
-        indices = torch.nonzero(flat).squeeze(1)
-        return {"indices": indices.numpy().astype(numpy.int64), "values": flat[indices].numpy()}
-    return {"weight": matrix.weight.detach().numpy()}
+    return {name: tensor.numpy() for name, tensor in matrix.stored_arrays().items()}
 
 
 def _matrix_from_arrays(arrays: Dict[str, numpy.ndarray], attributes: Dict[str, Any]) -> CompressedMatrix:
-    method = str(attributes["method"])
+    tensors = {name: torch.from_numpy(array) for name, array in arrays.items()}
     shape = tuple(int(size) for size in attributes["shape"])
     rank = int(attributes["rank"])
-    if method in ("svd", "semi_nmf"):
-        return CompressedMatrix(
-            method, shape, rank, left=torch.from_numpy(arrays["left"]), right=torch.from_numpy(arrays["right"])
-        )
-    if method == "prune":
-        values = torch.from_numpy(arrays["values"])
-        weight = torch.zeros(shape[0] * shape[1], dtype=values.dtype)
-        weight[torch.from_numpy(arrays["indices"])] = values
-        return CompressedMatrix(method, shape, rank, weight=weight.reshape(shape), n_kept=len(values))
-    return dense_matrix(torch.from_numpy(arrays["weight"]))
+    return CompressedMatrix.from_stored_arrays(str(attributes["method"]), shape, None if rank < 0 else rank, tensors)
 
 
 def _from_compressed_file(
@@ -216,7 +233,7 @@ def _from_compressed_file(
             plain[name] = array
     for layer in range(options.num_layers):
         for direction in (0, 1):
-            for target in TARGETS:
+            for target in MATRIX_TARGETS:
                 group = compressed_matrix_group(layer, direction, target)
                 if group not in attributes:
                     raise ElmoWeightsError(f"compressed weights file {weight_file} lacks group {group}")
@@ -231,8 +248,58 @@ def _from_compressed_file(
                     raise ElmoWeightsError(
                         f"compressed weights file {weight_file}: group {group} lacks {missing}"
                     ) from None
-    metadata = json.loads(attributes["/"].get("metadata", "{}"))
-    return ElmoWeights(options, plain, matrices, metadata)
+                except (ElmoCompressError, ValueError, TypeError) as error:
+                    raise ElmoWeightsError(f"compressed weights file {weight_file}: group {group}: {error}") from None
+    extra = sorted({name.rsplit("/", 1)[0] for name in datasets if name.startswith(COMPRESSED_GROUP + "/")} - {
+        compressed_matrix_group(*key) for key in matrices
+    })
+    if extra:
+        raise ElmoWeightsError(f"compressed weights file {weight_file} has {extra[0]}, which its options do not imply")
+    return ElmoWeights(options, plain, matrices, _metadata(attributes["/"], weight_file))
+
+
+def _metadata(root: Dict[str, Any], weight_file: str) -> Dict[str, Any]:
+    text = root.get("metadata", "{}")
+    try:
+        metadata = json.loads(text.decode("utf-8") if isinstance(text, bytes) else text)
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as error:
+        raise ElmoWeightsError(f"compressed weights file {weight_file}: its metadata is not JSON ({error})") from None
+    if not isinstance(metadata, dict):
+        raise ElmoWeightsError(f"compressed weights file {weight_file}: its metadata must be a JSON object")
+    return metadata
+
+
+def _placeholder_matrix(entry: Dict[str, Any], shape: Tuple[int, int]) -> CompressedMatrix:
+    method, rank = entry.get("method"), entry.get("rank")
+    zeros = torch.zeros(shape)
+    if method == "dense":
+        return dense_matrix(zeros)
+    form = method_form(method)
+    if not is_int(rank) or not 1 <= rank <= min(shape):
+        raise ElmoWeightsError(f"layout entry {entry}: rank must be an int from 1 to {min(shape)}")
+    if form == "factors":
+        return CompressedMatrix(method, shape, rank, left=torch.zeros(shape[0], rank), right=torch.zeros(rank, shape[1]))
+    return CompressedMatrix(method, shape, rank, weight=zeros, n_kept=0)
+
+
+def placeholder_weights(options: ElmoOptions, layout: Dict[str, Any]) -> ElmoWeights:
+    """See `ElmoWeights.placeholder`; a layout that does not fit the options is one `ElmoWeightsError`."""
+    try:
+        rows, entries = int(layout["char_embed_rows"]), list(layout["matrices"])
+        by_key = {(int(e["layer"]), DIRECTIONS.index(e["direction"]), str(e["target"])): e for e in entries}
+    except (KeyError, TypeError, ValueError) as error:
+        raise ElmoWeightsError(f"a biLM layout needs char_embed_rows and matrices (layer, direction, target, method, rank): {error}") from None
+    keys = {(layer, direction, target) for layer in range(options.num_layers) for direction in (0, 1) for target in MATRIX_TARGETS}
+    if set(by_key) != keys or len(entries) != len(keys):
+        raise ElmoWeightsError(f"a biLM layout must list each of the {len(keys)} LSTM matrices once")
+    datasets = {name: numpy.zeros(shape, dtype=numpy.float32) for name, shape in expected_shapes(options, True).items()}
+    datasets["char_embed"] = numpy.zeros((rows, options.char_embedding_dim), dtype=numpy.float32)
+    shape = (4 * options.cell_dim, options.projection_dim)
+    try:
+        matrices = {key: _placeholder_matrix(entry, shape) for key, entry in by_key.items()}
+    except ElmoCompressError as error:
+        raise ElmoWeightsError(f"biLM layout: {error}") from None
+    return ElmoWeights(options, datasets, matrices, {"layout": layout})
 
 
 def expected_shapes(options: ElmoOptions, compressed: bool) -> Dict[str, Tuple[int, ...]]:
@@ -271,6 +338,13 @@ def check_shapes(weights: ElmoWeights) -> None:
     if char_embed.ndim != 2 or char_embed.shape[1] != options.char_embedding_dim or char_embed.shape[0] < 261:
         expected = f"(>= 261, {options.char_embedding_dim})"
         raise ElmoWeightsError(mismatch.format(name="char_embed", actual=char_embed.shape, expected=expected))
+    expected_names = set(expected_shapes(options, weights.is_compressed)) | {"char_embed"}
+    unexpected = sorted(set(weights.datasets) - expected_names)
+    if unexpected:
+        raise ElmoWeightsError(
+            f"options/weights mismatch: the weights have {unexpected[0]}, which the options do not imply "
+            "(n_highway, n_layers or filters differ?)"
+        )
     for name, expected in expected_shapes(options, weights.is_compressed).items():
         if name not in weights.datasets:
             raise ElmoWeightsError(f"weights lack dataset {name} that the options imply")

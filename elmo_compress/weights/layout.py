@@ -26,8 +26,8 @@ from typing import Dict, List, Tuple
 import numpy
 import torch
 
-DIRECTIONS = ("forward", "backward")  # hdf5 index 0 and 1; allennlp's forward_layer_l / backward_layer_l
-TARGETS = ("input", "recurrent")  # W_i = input_linearity, W_h = state_linearity
+from elmo_compress.constants import DIRECTIONS, MATRIX_TARGETS
+
 
 # allennlp attribute of `LstmCellWithProjection` for each target.
 TARGET_ATTRIBUTES = {"input": "input_linearity", "recurrent": "state_linearity"}
@@ -133,6 +133,58 @@ def torch_cell_to_tf(cell: LstmCellWeights) -> Tuple[numpy.ndarray, numpy.ndarra
     tf_bias[2 * cell_size : 3 * cell_size] -= 1
     w_p_0 = numpy.ascontiguousarray(numpy.transpose(cell.projection.detach().float().numpy()))
     return w_0, tf_bias, w_p_0
+
+
+@dataclass
+class CharEncoderWeights:
+    """
+    allennlp's `_ElmoCharacterEncoder` parameters, as its `_load_*` methods build them.
+
+    # Parameters
+
+    char_embedding : `torch.Tensor`
+        (characters + 1, char_dim): `char_embed` with allennlp's all-zero padding row 0 prepended.
+    convolutions : `List[Tuple[torch.Tensor, torch.Tensor]]`
+        `Conv1d` weight (n, char_dim, width) and bias (n,) per filter width.
+    highways : `List[Tuple[torch.Tensor, torch.Tensor]]`
+        Per highway layer, allennlp's one `Linear(F, 2F)`: weight (2F, F) and bias (2F,).
+    projection : `Tuple[torch.Tensor, torch.Tensor]`
+        `Linear(F, projection)` weight (projection, F) and bias (projection,).
+    """
+
+    char_embedding: torch.Tensor
+    convolutions: List[Tuple[torch.Tensor, torch.Tensor]]
+    highways: List[Tuple[torch.Tensor, torch.Tensor]]
+    projection: Tuple[torch.Tensor, torch.Tensor]
+
+
+def tf_char_encoder_to_torch(datasets: Dict[str, numpy.ndarray], num_filters: int, num_highway: int) -> CharEncoderWeights:
+    """
+    The character encoder's datasets converted exactly as allennlp's `_ElmoCharacterEncoder._load_*`
+    methods do (see `torch_char_encoder_to_tf` for the conventions, which this inverts).
+    """
+
+    def tensor(array: numpy.ndarray) -> torch.Tensor:
+        return torch.from_numpy(numpy.ascontiguousarray(array, dtype=numpy.float32))
+
+    char_embed = datasets["char_embed"]
+    embedding = numpy.zeros((char_embed.shape[0] + 1, char_embed.shape[1]), dtype=numpy.float32)
+    embedding[1:, :] = char_embed
+    convolutions = []
+    for i in range(num_filters):
+        # (1, width, char_dim, n) -> (n, char_dim, width)
+        weight = numpy.transpose(datasets[f"CNN/W_cnn_{i}"].squeeze(axis=0), axes=(2, 1, 0))
+        convolutions.append((tensor(weight), tensor(datasets[f"CNN/b_cnn_{i}"])))
+    highways = []
+    for k in range(num_highway):
+        group = f"CNN_high_{k}"
+        weight = numpy.concatenate(
+            [numpy.transpose(datasets[f"{group}/W_transform"]), -1.0 * numpy.transpose(datasets[f"{group}/W_carry"])]
+        )
+        bias = numpy.concatenate([datasets[f"{group}/b_transform"], -1.0 * datasets[f"{group}/b_carry"]])
+        highways.append((tensor(weight), tensor(bias)))
+    projection = (tensor(numpy.transpose(datasets["CNN_proj/W_proj"])), tensor(datasets["CNN_proj/b_proj"]))
+    return CharEncoderWeights(tensor(embedding), convolutions, highways, projection)
 
 
 def torch_char_encoder_to_tf(

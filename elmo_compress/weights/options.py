@@ -3,11 +3,12 @@ Reading and checking an ELMo `options.json`.
 """
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from typing import Any, Dict, List, Tuple
 
-from elmo_compress.atomic import atomic_output
+from elmo_compress.outputs import atomic_write_text
 from elmo_compress.errors import ElmoWeightsError
 
 
@@ -16,6 +17,18 @@ def _get(options: Dict[str, Any], section: str, key: str, source: str) -> Any:
         return options[section][key]
     except (KeyError, TypeError):
         raise ElmoWeightsError(f"ELMo options {source} lack {section}.{key}") from None
+
+
+def _positive_int(value: Any, name: str, source: str) -> int:
+    """`value` if it is a JSON integer >= 1 (not a string, a float or a boolean)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ElmoWeightsError(f"ELMo options {source}: {name} must be an integer >= 1, got {value!r}")
+    return value
+
+
+def _clip(value: Any, name: str, source: str) -> None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
+        raise ElmoWeightsError(f"ELMo options {source}: {name} must be a finite number >= 0, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -67,27 +80,37 @@ class ElmoOptions:
     @classmethod
     def from_dict(cls, options: Dict[str, Any], source: str = "<dict>") -> "ElmoOptions":
         filters = _get(options, "char_cnn", "filters", source)
-        try:
-            filter_pairs = [(int(width), int(number)) for width, number in filters]
-        except (TypeError, ValueError):
-            raise ElmoWeightsError(
-                f"ELMo options {source}: char_cnn.filters must be a list of [width, number] pairs"
-            ) from None
+        if not isinstance(filters, list) or not all(isinstance(pair, list) and len(pair) == 2 for pair in filters):
+            raise ElmoWeightsError(f"ELMo options {source}: char_cnn.filters must be a list of [width, number] pairs")
+        filter_pairs = [
+            (_positive_int(width, "a filter width", source), _positive_int(number, "a filter count", source))
+            for width, number in filters
+        ]
+        if not filter_pairs:
+            raise ElmoWeightsError(f"ELMo options {source}: char_cnn.filters is empty")
         if not _get(options, "lstm", "use_skip_connections", source):
             raise ElmoWeightsError(
                 f"ELMo options {source}: lstm.use_skip_connections must be true "
                 "(allennlp only runs biLMs with residual connections)"
             )
         for key in ("cell_clip", "proj_clip"):
-            _get(options, "lstm", key, source)
+            _clip(_get(options, "lstm", key, source), f"lstm.{key}", source)
+        highway = _get(options, "char_cnn", "n_highway", source)
+        if not isinstance(highway, int) or isinstance(highway, bool) or highway < 0:
+            raise ElmoWeightsError(f"ELMo options {source}: char_cnn.n_highway must be an integer >= 0, got {highway!r}")
+        _positive_int(_get(options, "char_cnn", "max_characters_per_token", source), "char_cnn.max_characters_per_token", source)
+        if _get(options, "char_cnn", "activation", source) not in ("relu", "tanh"):
+            raise ElmoWeightsError(f"ELMo options {source}: char_cnn.activation must be relu or tanh")
         return cls(
             raw=options,
-            projection_dim=int(_get(options, "lstm", "projection_dim", source)),
-            cell_dim=int(_get(options, "lstm", "dim", source)),
-            num_layers=int(_get(options, "lstm", "n_layers", source)),
-            char_embedding_dim=int(_get(options["char_cnn"], "embedding", "dim", source)),
+            projection_dim=_positive_int(_get(options, "lstm", "projection_dim", source), "lstm.projection_dim", source),
+            cell_dim=_positive_int(_get(options, "lstm", "dim", source), "lstm.dim", source),
+            num_layers=_positive_int(_get(options, "lstm", "n_layers", source), "lstm.n_layers", source),
+            char_embedding_dim=_positive_int(
+                _get(options["char_cnn"], "embedding", "dim", source), "char_cnn.embedding.dim", source
+            ),
             filters=filter_pairs,
-            num_highway=int(_get(options, "char_cnn", "n_highway", source)),
+            num_highway=highway,
         )
 
     @classmethod
@@ -108,6 +131,4 @@ class ElmoOptions:
 
     def save(self, path: str) -> None:
         """Write the options as JSON, atomically."""
-        with atomic_output(path) as temporary:
-            with open(temporary, "w", encoding="utf-8") as options_file:
-                options_file.write(self.to_json())
+        atomic_write_text(path, self.to_json())

@@ -8,12 +8,10 @@ from PIL import Image
 
 from elmo_compress.analysis import Budget, analyze_matrix
 from elmo_compress.commands import main
-from elmo_compress.commands.analyze import write_analysis
+from elmo_compress.analysis.run import write_analysis
 from elmo_compress.weights import ElmoWeights
 
-from tests.analysis.sweeps import sweep_rows, write_sweep
-from tests.commands.test_compress_command import _assert_no_output, _assert_one_line_error
-from tests.conftest import write_random_bilm
+from tests.helpers import assert_no_output, one_error_line, run_cli, sweep_rows, write_random_bilm, write_sweep
 
 FIGURES = [
     "spectra.png",
@@ -110,15 +108,15 @@ def test_same_input_same_bytes(analyzed: Path, bilm, sweep_csv: str, tmp_path: P
 
 
 def _assert_error_and_nothing_written(capsys, output_dir: Path, expected: str) -> None:
-    _assert_one_line_error(capsys, expected)
-    _assert_no_output(output_dir)
+    one_error_line(capsys, expected)
+    assert_no_output(output_dir)
 
 
 @pytest.mark.parametrize(
     "arguments,expected",
     [
-        (["--energy-budget", "1.5"], "energy budget must be a number in (0, 1]"),
-        (["--error-budget", "0"], "error budget must be a number in (0, 1]"),
+        (["--energy-budget", "1.5"], "--energy-budget: must be a number in (0, 1], got 1.5"),
+        (["--error-budget", "0"], "--error-budget: must be a number in (0, 1], got 0"),
         (["--sweep", "SWEEP"], "unknown method 'tucker'"),
         (["--sweep", "MISSING"], "sweep CSV not found"),
     ],
@@ -131,7 +129,7 @@ def test_bad_input_is_one_line_and_writes_nothing(
     sweep = write_sweep(tmp_path / "bad.csv", rows)
     arguments = [{"SWEEP": sweep, "MISSING": str(tmp_path / "none.csv")}.get(a, a) for a in arguments]
     output_dir = tmp_path / "out"
-    assert main(["analyze", *bilm, "-o", str(output_dir), *arguments]) == 2
+    assert run_cli(["analyze", *bilm, "-o", str(output_dir), *arguments]) == 2
     _assert_error_and_nothing_written(capsys, output_dir, expected)
 
 

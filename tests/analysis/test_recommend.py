@@ -10,7 +10,7 @@ from elmo_compress.errors import CompressionSpecError
 from elmo_compress.factorize import CompressionSpec, singular_values
 from elmo_compress.weights import compress_lstm_matrices
 
-from tests.factorize.matrices import matrix_with_spectrum
+from tests.helpers import matrix_with_spectrum
 
 Key = Tuple[int, int, str]
 ROWS, COLUMNS = 48, 12

@@ -8,7 +8,7 @@ from elmo_compress.analysis.spectrum import prune_error_curve
 from elmo_compress.errors import CompressionSpecError
 from elmo_compress.factorize import compress_matrix
 
-from tests.factorize.matrices import matrix_with_spectrum, random_matrix
+from tests.helpers import matrix_with_spectrum, random_matrix
 
 # Squared singular values summing to 100: cumulative energy 50, 70, 80, 88, 93, 97, 98.5, 99.5, 100 (%),
 # so the 90 / 95 / 99 % energy ranks are 5, 6 and 8, none on a boundary.

@@ -5,7 +5,7 @@ import pytest
 from elmo_compress.analysis import SweepError, SweepPoint, correlation_view, read_sweep
 from elmo_compress.errors import ElmoCompressError
 
-from tests.analysis.sweeps import COLUMNS, sweep_rows, write_sweep
+from tests.helpers import RESULT_COLUMNS as COLUMNS, sweep_rows, write_sweep
 
 NORMS = {
     "input": {"l1_norm": 10.0, "nuclear_norm": 5.0, "row_l1_std": 2.0},
@@ -16,7 +16,7 @@ NORMS = {
 def test_read_sweep_skips_baseline_and_finetuned_rows_and_averages_repeats(tmp_path: Path) -> None:
     rows = sweep_rows()
     rows.append(dict(rows[1], metric_drop=14.0))  # a second seed of svd input 8: mean drop (10 + 14) / 2
-    rows.append(dict(rows[2], metric_drop=50.0, finetune_steps=100))  # fine-tuned: left out
+    rows.append(dict(rows[2], metric_drop=50.0, training_steps=100))  # fine-tuned: left out
     points = read_sweep(write_sweep(tmp_path / "sweep.csv", rows))
     assert len(points) == 9
     assert SweepPoint("accuracy", "svd", "input", 8, 12.0, 2) in points
@@ -25,11 +25,10 @@ def test_read_sweep_skips_baseline_and_finetuned_rows_and_averages_repeats(tmp_p
     assert [(p.method, p.target, p.rank) for p in points][:2] == [("prune", "input", 8), ("prune", "input", 16)]
 
 
-def test_demo_style_rows_are_read(tmp_path: Path) -> None:
-    # compress-elmo demo writes "-" as the uncompressed target and has no target "none".
-    rows = sweep_rows()
-    rows[0]["target"] = "-"
-    assert len(read_sweep(write_sweep(tmp_path / "sweep.csv", rows))) == 9
+def test_budget_rows_are_left_out(tmp_path: Path) -> None:
+    # Rows of a budgeted allocation have per-matrix ranks, no single rank to place them at.
+    rows = sweep_rows() + [dict(method="svd", target="both", rank="", budget=0.133, metric_name="accuracy", metric=70.0, metric_drop=10.0)]
+    assert len(read_sweep(write_sweep(tmp_path / "sweep.csv", rows, COLUMNS + ["budget"]))) == 9
 
 
 def test_correlation_view_counts_where_the_larger_norm_lost_more(tmp_path: Path) -> None:

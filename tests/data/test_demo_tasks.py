@@ -7,7 +7,7 @@ from nltk.tree import Tree
 
 import allennlp_models.pair_classification  # noqa: F401  (registers snli)
 import elmo_compress  # noqa: F401  (sets the config defaults)
-from elmo_compress.config_defaults import config_defaults
+from elmo_compress.config_variables import config_defaults
 from elmo_compress.data.demo_tasks import (
     CLASSIFIER_PACKAGES,
     DocumentedSentence,

@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from elmo_compress.errors import CompressionSpecError, ElmoCompressError
+from elmo_compress.methods import METHOD_NAMES, METHODS
 from elmo_compress.factorize import (
-    METHODS,
     CompressedMatrix,
     compress_matrix,
     dense_matrix,
@@ -11,7 +11,7 @@ from elmo_compress.factorize import (
     truncated_svd,
 )
 
-from tests.factorize.matrices import random_matrix
+from tests.helpers import random_matrix
 
 
 def direct_relative_error(original: torch.Tensor, approximation: torch.Tensor) -> float:
@@ -20,7 +20,8 @@ def direct_relative_error(original: torch.Tensor, approximation: torch.Tensor) -
 
 
 def test_methods() -> None:
-    assert METHODS == ("svd", "semi_nmf", "prune")
+    assert METHOD_NAMES == ("svd", "semi_nmf", "prune")
+    assert {name: METHODS[name].form for name in METHOD_NAMES} == {"svd": "factors", "semi_nmf": "factors", "prune": "sparse"}
 
 
 def test_svd_matrix() -> None:
@@ -84,7 +85,7 @@ def test_relative_error_of_zero_matrix() -> None:
 
 def test_compress_matrix_detaches() -> None:
     weight = random_matrix(8, 6, seed=47).requires_grad_()
-    for method in METHODS:
+    for method in METHOD_NAMES:
         matrix = compress_matrix(weight, method, 2, max_iterations=3)
         assert not matrix.to_dense().requires_grad
 
@@ -97,7 +98,7 @@ def test_unknown_method_is_named() -> None:
 
 
 def test_rank_is_validated_for_every_method() -> None:
-    for method in METHODS:
+    for method in METHOD_NAMES:
         with pytest.raises(CompressionSpecError, match=r"min\(m, n\) = 5 for a 8 x 5 matrix, got 6"):
             compress_matrix(random_matrix(8, 5), method, 6)
 

@@ -4,7 +4,7 @@ import torch
 from elmo_compress.errors import CompressionSpecError
 from elmo_compress.factorize import low_rank_parameter_count, magnitude_prune, magnitude_prune_mask
 
-from tests.factorize.matrices import random_matrix
+from tests.helpers import random_matrix
 
 
 def test_low_rank_parameter_count() -> None:

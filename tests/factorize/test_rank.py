@@ -6,7 +6,7 @@ import torch
 from elmo_compress.errors import CompressionSpecError
 from elmo_compress.factorize import RankSpec, rank_for_energy, singular_values, validate_rank
 
-from tests.factorize.matrices import matrix_with_spectrum, random_matrix
+from tests.helpers import matrix_with_spectrum, random_matrix
 
 SPECTRUM = [10.0, 6.0, 3.0, 2.0, 1.0, 0.5]
 TOTAL = sum(value**2 for value in SPECTRUM)

@@ -1,12 +1,21 @@
-from typing import List
+import inspect
+from typing import List, Tuple
 
 import pytest
 import torch
 
 from elmo_compress.errors import CompressionSpecError
 from elmo_compress.factorize import semi_nmf, singular_values
+from elmo_compress.factorize.semi_nmf import (
+    DEFAULT_MAX_ITERATIONS,
+    DEFAULT_TOLERANCE,
+    _initial_g,
+    _objective,
+    _reduced,
+    _solve_f,
+)
 
-from tests.factorize.matrices import random_matrix
+from tests.helpers import random_matrix
 
 
 def test_g_is_non_negative_and_shapes_match() -> None:
@@ -115,3 +124,118 @@ def test_zero_and_exactly_low_rank_matrices() -> None:
 def test_bad_arguments_are_rejected(kwargs, message: str) -> None:
     with pytest.raises(CompressionSpecError, match=message):
         semi_nmf(random_matrix(10, 8), **kwargs)
+
+
+def test_defaults_are_the_module_constants() -> None:
+    assert (DEFAULT_MAX_ITERATIONS, DEFAULT_TOLERANCE) == (300, 1e-5)
+    parameters = inspect.signature(semi_nmf).parameters
+    assert parameters["max_iterations"].default == DEFAULT_MAX_ITERATIONS
+    assert parameters["tolerance"].default == DEFAULT_TOLERANCE
+    assert parameters["on_iteration"].default is None
+
+
+@pytest.mark.parametrize("shape, rank, seed", [((60, 12), 4, 31), ((200, 30), 8, 32), ((50, 49), 20, 33)])
+def test_reduced_matrix_gives_the_same_products_and_objective(shape, rank: int, seed: int) -> None:
+    weight = random_matrix(*shape, seed=seed)
+    reduced = _reduced(weight)
+    assert reduced.shape == (shape[1], shape[1])
+    scale = float(weight.norm() ** 2)
+    assert torch.allclose(reduced.t() @ reduced, weight.t() @ weight, rtol=0, atol=1e-12 * scale)
+    # Any positive G, not only an iterate.
+    g = torch.rand(rank, shape[1], generator=torch.Generator().manual_seed(seed), dtype=torch.float64) + 0.05
+    f = _solve_f(weight, g)
+    f_reduced = _solve_f(reduced, g)
+    # A = F^T W and B = F^T F, as the update uses them.
+    assert torch.allclose(f_reduced.t() @ reduced, f.t() @ weight, rtol=0, atol=1e-12 * scale)
+    assert torch.allclose(f_reduced.t() @ f_reduced, f.t() @ f, rtol=0, atol=1e-12 * scale)
+    explicit = float(torch.linalg.matrix_norm(weight - f @ g) ** 2)
+    assert _objective(reduced, f_reduced, g) == pytest.approx(explicit, rel=1e-12)
+
+
+def test_wide_and_square_matrices_are_not_reduced() -> None:
+    for shape in [(12, 30), (20, 20)]:
+        weight = random_matrix(*shape, seed=34)
+        assert _reduced(weight) is weight
+
+
+def _reference_iterates(
+    weight: torch.Tensor, rank: int, iterations: int
+) -> List[Tuple[torch.Tensor, torch.Tensor, float]]:
+    """
+    Semi-NMF on the full matrix, spelled out (the algorithm before the QR reduction): F by
+    least squares `W pinv(G)`, A = F^T W, B = F^T F from the full W, explicit objective. The start
+    is `_initial_g` on the full W, i.e. from W's own SVD. Returns (F, G, objective) per iteration.
+    """
+    g = _initial_g(weight, rank)
+    f = weight @ torch.linalg.pinv(g)
+    iterates = []
+    for _ in range(iterations):
+        a = f.t() @ weight
+        b = f.t() @ f
+        numerator = a.clamp_min(0) + (-b).clamp_min(0) @ g
+        denominator = (-a).clamp_min(0) + b.clamp_min(0) @ g
+        g = g * (numerator / denominator).sqrt()
+        f = weight @ torch.linalg.pinv(g)
+        iterates.append((f, g, float(torch.linalg.matrix_norm(weight - f @ g) ** 2)))
+    return iterates
+
+
+@pytest.mark.parametrize("shape, rank", [((80, 16), 5), ((30, 20), 12), ((16, 40), 4)])
+def test_iterates_match_the_full_matrix_reference(shape, rank: int) -> None:
+    weight = random_matrix(*shape, seed=35)
+    reference = _reference_iterates(weight, rank, 6)
+    # The objectives must fall, or semi_nmf would discard an iteration the reference keeps.
+    assert all(current[2] < previous[2] for previous, current in zip(reference, reference[1:]))
+    for iterations, (f_reference, g_reference, objective_reference) in enumerate(reference, start=1):
+        history: List[float] = []
+        f, g = semi_nmf(weight, rank, max_iterations=iterations, tolerance=0.0, objective_history=history)
+        assert len(history) == iterations + 1
+        assert history[-1] == pytest.approx(objective_reference, rel=1e-12)
+        assert torch.allclose(g, g_reference, rtol=0, atol=1e-12 * float(g_reference.abs().max()))
+        assert torch.allclose(f, f_reference, rtol=0, atol=1e-12 * float(f_reference.abs().max()))
+
+
+def test_exactly_representable_matrix_reaches_round_off() -> None:
+    # A Gram-matrix (trace-form) objective would bottom out near eps ||W||^2 ~ 1e-16 relative;
+    # the residual formed from R, like the one formed from W, goes on to about 1e-21 here.
+    weight = torch.outer(torch.arange(1.0, 7.0), torch.arange(-2.0, 3.0)).double()
+    history: List[float] = []
+    f, g = semi_nmf(weight, 3, max_iterations=20, tolerance=0.0, objective_history=history)
+    scale = float(torch.linalg.matrix_norm(weight) ** 2)
+    assert history[-1] < 1e-18 * scale
+    assert float(torch.linalg.matrix_norm(weight - f @ g) ** 2) < 1e-18 * scale
+
+
+@pytest.mark.parametrize("tolerance", [0.0, 1e-2])
+def test_on_iteration_is_called_once_per_kept_iteration(tolerance: float) -> None:
+    weight = random_matrix(40, 24, seed=36)
+    calls: List[Tuple[int, float]] = []
+    history: List[float] = []
+    semi_nmf(
+        weight,
+        6,
+        max_iterations=30,
+        tolerance=tolerance,
+        objective_history=history,
+        on_iteration=lambda iteration, objective: calls.append((iteration, objective)),
+    )
+    assert [iteration for iteration, _ in calls] == list(range(1, len(history)))
+    assert [objective for _, objective in calls] == history[1:]
+    assert all(isinstance(objective, float) for _, objective in calls)
+    objectives = [history[0]] + [objective for _, objective in calls]
+    assert all(current <= previous for previous, current in zip(objectives, objectives[1:]))
+    if tolerance == 0.0:
+        assert len(calls) == 30
+    else:
+        assert 1 <= len(calls) < 30
+
+
+def test_on_iteration_is_not_called_without_an_iteration() -> None:
+    calls: List[Tuple[int, float]] = []
+    semi_nmf(torch.zeros(6, 5), 2, max_iterations=5, on_iteration=lambda *arguments: calls.append(arguments))
+    assert calls == []
+
+
+def test_on_iteration_must_be_callable() -> None:
+    with pytest.raises(TypeError, match="on_iteration must be callable or None, got int"):
+        semi_nmf(random_matrix(10, 8), 2, on_iteration=3)

@@ -3,7 +3,8 @@ import json
 import pytest
 
 from elmo_compress.errors import CompressionSpecError
-from elmo_compress.factorize import TARGET_CHOICES, TARGETS, CompressionSpec, RankSpec
+from elmo_compress.constants import TARGET_CHOICES, TARGET_MATRICES
+from elmo_compress.factorize import CompressionSpec, RankSpec
 
 FULL_BLOCK = {
     "method": "svd",
@@ -19,9 +20,9 @@ FULL_BLOCK = {
 
 
 def test_targets() -> None:
-    assert TARGETS == {"input": ("input",), "recurrent": ("recurrent",), "both": ("input", "recurrent")}
+    assert TARGET_MATRICES == {"input": ("input",), "recurrent": ("recurrent",), "both": ("input", "recurrent")}
     assert TARGET_CHOICES == ("input", "recurrent", "both")
-    for target, matrices in TARGETS.items():
+    for target, matrices in TARGET_MATRICES.items():
         assert CompressionSpec.from_dict({"method": "svd", "target": target, "rank": 4}).targets() == matrices
 
 

@@ -6,7 +6,7 @@ import torch
 from elmo_compress.errors import CompressionSpecError
 from elmo_compress.factorize import singular_values, truncated_svd
 
-from tests.factorize.matrices import matrix_with_spectrum, random_matrix
+from tests.helpers import matrix_with_spectrum, random_matrix
 
 
 @pytest.mark.parametrize("rank", [1, 3, 7, 12])

@@ -8,34 +8,11 @@ from allennlp.modules.elmo import Elmo, _ElmoBiLm, batch_to_ids
 from elmo_compress.commands import main
 from elmo_compress.data import write_corpus
 from elmo_compress.factorize import CompressionSpec
-from elmo_compress.lm import PretrainConfig, evaluate_perplexity, finetune, load_lm, pretrain
-from elmo_compress.lm.training import compressed_parameters, epoch_batches
+from elmo_compress.lm import evaluate_perplexity, finetune, load_lm, pretrain
+from elmo_compress.lm.training import epoch_batches
+from elmo_compress.modules import compressed_parameters
 
-SENTENCES = [
-    "the cat sat on the mat .".split(),
-    "the dog sat on the log .".split(),
-    "a cat saw a dog .".split(),
-    "the dog saw the cat on the mat .".split(),
-    "a dog sat .".split(),
-    "the cat ran .".split(),
-] * 4
-
-
-def tiny_config(**changes) -> PretrainConfig:
-    config = dict(
-        projection_dim=8,
-        cell_dim=16,
-        filters=[[1, 8], [2, 8]],
-        char_embedding_dim=4,
-        steps=30,
-        batch_size=6,
-        learning_rate=0.01,
-        checkpoint_every=10,
-        dropout=0.0,
-    )
-    config.update(changes)
-    return PretrainConfig(**config)
-
+from tests.helpers import SENTENCES, tiny_config
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
@@ -125,6 +102,7 @@ def test_cli_perplexity_and_finetune(trained, tmp_path: Path, capsys):
             [
                 "finetune",
                 str(folder),
+                "--weights",
                 compressed_weights,
                 "-o",
                 str(finetuned),

@@ -11,14 +11,14 @@ from elmo_compress.weights import ElmoOptions, ElmoWeights
 SENTENCES = [["Export", "what", "you", "load", "."], ["Twice", "."]]
 
 
-def test_export_of_loaded_bilm_gives_back_the_file(elmo_fixture):
-    options_file, weight_file = elmo_fixture
+def test_export_of_loaded_bilm_gives_back_the_file(demo_bilm):
+    options_file, weight_file = demo_bilm
     exported = weights_from_bilm(_ElmoBiLm(options_file, weight_file), ElmoOptions.from_file(options_file))
     original = ElmoWeights.load(options_file, weight_file)
     assert sorted(exported.datasets) == sorted(original.datasets)
     for name, array in original.datasets.items():
-        if name.endswith("/B"):  # b + 1 - 1 in float32: at most one unit in the last place
-            numpy.testing.assert_allclose(exported.datasets[name], array, rtol=0, atol=1e-7)
+        if name.endswith("/B"):  # b + 1 - 1 in float32: at most one unit in the last place of 1 + b
+            numpy.testing.assert_array_max_ulp(exported.datasets[name] + 1, array + 1, maxulp=1)
         else:
             assert numpy.array_equal(exported.datasets[name], array), name
 
@@ -32,7 +32,16 @@ def test_export_of_compressed_bilm_reloads_to_identical_outputs(random_bilm, tmp
     path = str(tmp_path / "exported.hdf5")
     exported.save(path)
     reloaded = CompressedElmoBiLm(options_file, path)
+    # Everything but the LSTM bias reloads bit for bit; the bias may move by one float32 step of 1 + b (the
+    # file stores it without allennlp's +1 forget bias), which the float64 comparison below would show as
+    # a difference of order 1e-7, so the bias is checked on its own and then copied to compare the rest.
+    for key, value in bilm.state_dict().items():
+        if key.endswith("state_linearity.bias"):
+            numpy.testing.assert_array_max_ulp(reloaded.state_dict()[key].numpy() + 1, value.numpy() + 1, maxulp=1)
+        else:
+            assert torch.equal(reloaded.state_dict()[key], value), key
+    reloaded.load_state_dict(bilm.state_dict())
     with torch.no_grad():
         expected = bilm(batch_to_ids(SENTENCES))["activations"][-1]
         actual = reloaded(batch_to_ids(SENTENCES))["activations"][-1]
-    torch.testing.assert_close(actual, expected, rtol=0, atol=1e-6)
+    assert torch.equal(actual, expected)

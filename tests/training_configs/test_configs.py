@@ -15,7 +15,6 @@ from allennlp.models import Model
 import allennlp_models.pair_classification  # noqa: F401  (esim, snli)
 import allennlp_models.tagging  # noqa: F401  (crf_tagger)
 import elmo_compress  # noqa: F401  (sets the config defaults, registers components)
-from elmo_compress.config_defaults import config_defaults, set_config_defaults
 from elmo_compress.modules import LowRankLinear
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,16 +40,3 @@ def test_config_builds_its_model_on_the_demo_defaults(path: str):
         assert low_rank and all(module.method == "svd" and module.rank == 16 for module in low_rank)
     else:
         assert not low_rank
-
-
-def test_defaults_never_override_and_elmo_dim_follows_the_options(tmp_path: Path):
-    options = tmp_path / "options.json"
-    options.write_text('{"lstm": {"projection_dim": 512}}')
-    environment = {"ELMO_OPTIONS_FILE": str(options), "SNLI_TRAIN_DATA_PATH": "mine.jsonl"}
-    set_config_defaults(environment)
-    assert environment["SNLI_TRAIN_DATA_PATH"] == "mine.jsonl" and environment["ELMO_DIM"] == "1024"
-    assert set(config_defaults()) <= set(environment)
-
-    unreadable = {"ELMO_OPTIONS_FILE": str(tmp_path / "missing.json")}
-    set_config_defaults(unreadable)
-    assert "ELMO_DIM" not in unreadable  # the embedder reports the missing file when it is built

@@ -11,7 +11,10 @@ from allennlp.modules.elmo_lstm import ElmoLstm
 from elmo_compress.errors import ElmoWeightsError
 from elmo_compress.factorize import CompressionSpec
 from elmo_compress.weights import ElmoWeights, compress_weights
-from elmo_compress.weights.layout import TARGETS, cell_module_name, torch_cell_to_tf
+from elmo_compress.constants import MATRIX_TARGETS
+from elmo_compress.weights.layout import cell_module_name, torch_cell_to_tf
+
+from tests.helpers import write_random_bilm
 
 
 def _datasets(path: str):
@@ -23,8 +26,23 @@ def _datasets(path: str):
     return found
 
 
-def test_official_round_trip_is_bit_exact(elmo_fixture, tmp_path: Path):
-    options_file, weight_file = elmo_fixture
+@pytest.fixture(params=["demo", "plain_h5py"])
+def official_file(request, demo_bilm, tmp_path: Path):
+    """An official-format biLM: the shipped demo biLM, or random weights written by plain h5py calls
+    (groups made on the way, as bilm-tf writes them), not by this package's writer."""
+    if request.param == "demo":
+        return demo_bilm
+    options_file, _ = write_random_bilm(tmp_path / "source", projection_dim=16, cell_dim=64)
+    weights = ElmoWeights.load(options_file, str(tmp_path / "source" / "weights.hdf5"))
+    path = tmp_path / "plain.hdf5"
+    with h5py.File(path, "w") as hdf5_file:
+        for name, array in weights.datasets.items():
+            hdf5_file.create_dataset(name, data=array)
+    return options_file, str(path)
+
+
+def test_official_round_trip_is_bit_exact(official_file, tmp_path: Path):
+    options_file, weight_file = official_file
     ElmoWeights.load(options_file, weight_file).save(str(tmp_path / "copy.hdf5"))
     original, copy = _datasets(weight_file), _datasets(str(tmp_path / "copy.hdf5"))
     assert sorted(original) == sorted(copy)
@@ -33,10 +51,10 @@ def test_official_round_trip_is_bit_exact(elmo_fixture, tmp_path: Path):
         assert numpy.array_equal(original[name], copy[name]), name
 
 
-def test_conversion_matches_allennlp_load_weights_exactly(elmo_fixture):
-    options_file, weight_file = elmo_fixture
+def test_conversion_matches_allennlp_load_weights_exactly(official_file):
+    options_file, weight_file = official_file
     weights = ElmoWeights.load(options_file, weight_file)
-    lstm = ElmoLstm(16, 16, 64, 2, memory_cell_clip_value=3, state_projection_clip_value=3)
+    lstm = ElmoLstm(**weights.options.elmo_lstm_arguments())
     lstm.load_weights(weight_file)
     for layer, direction in weights.cells():
         cell = getattr(lstm, cell_module_name(layer, direction))
@@ -47,8 +65,8 @@ def test_conversion_matches_allennlp_load_weights_exactly(elmo_fixture):
         assert torch.equal(ours.projection, cell.state_projection.weight.data)
 
 
-def test_torch_to_tf_inverts_the_conversion(elmo_fixture):
-    options_file, weight_file = elmo_fixture
+def test_torch_to_tf_inverts_the_conversion(official_file):
+    options_file, weight_file = official_file
     weights = ElmoWeights.load(options_file, weight_file)
     group = "RNN_1/RNN/MultiRNNCell/Cell0/LSTMCell"
     w_0, b, w_p_0 = torch_cell_to_tf(weights.cell(0, 1))
@@ -78,7 +96,7 @@ def test_compressed_file_round_trip(random_bilm, tmp_path: Path, method: str):
     assert loaded.metadata["compression"] == spec.to_dict()
     assert loaded.metadata["seed"] == 7
     for layer, direction in weights.cells():
-        for target in TARGETS:
+        for target in MATRIX_TARGETS:
             ours, theirs = compressed.matrix(layer, direction, target), loaded.matrix(layer, direction, target)
             assert (ours.method, ours.rank, ours.num_parameters()) == (
                 theirs.method,

@@ -18,7 +18,8 @@ function(compressed, small) {
   train_data_path: common.env('SST_TRAIN_DATA_PATH'),
   validation_data_path: common.env('SST_DEV_DATA_PATH'),
   test_data_path: common.env('SST_TEST_DATA_PATH'),
-  // All five labels, in a fixed order, even when a (small) data file lacks some: the output layer has 5.
+  // All five labels, even when a (small) data file lacks some, so that the output layer has 5 (the
+  // vocabulary still orders labels by their frequency in the training data).
   vocabulary: { tokens_to_add: { labels: ['0', '1', '2', '3', '4'] } },
   model: {
     type: if compressed then 'bcn_compressed_elmo' else 'bcn',

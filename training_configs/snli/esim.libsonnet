@@ -11,7 +11,8 @@ function(compressed, small) {
   },
   train_data_path: common.env('SNLI_TRAIN_DATA_PATH'),
   validation_data_path: common.env('SNLI_DEV_DATA_PATH'),
-  // All three labels, in a fixed order, even when a (small) data file lacks some: the output layer has 3.
+  // All three labels, even when a (small) data file lacks some, so that the output layer has 3 (the
+  // vocabulary still orders labels by their frequency in the training data).
   vocabulary: { tokens_to_add: { labels: ['entailment', 'contradiction', 'neutral'] } },
   model: {
     type: 'esim',

@@ -1,21 +1,22 @@
 """
-The downstream part of `make demo`: train one task's small plain-ELMo config on the demo task data
-with the demo biLM (`allennlp train`, in process), then sweep the trained archive post-training on
-the task's test file and print the paper-style table.
+The downstream part of the demo: train one task's small plain-ELMo config on the demo task data with the
+demo biLM (`allennlp train`, in process), then sweep the trained archive post-training on the task's test
+file and print the paper's table.
 """
 
 import json
 import os
 from pathlib import Path
-from typing import List
+from typing import List, Sequence
 
 from allennlp.commands.train import train_model_from_file
 
-from elmo_compress.downstream.archive import import_plugins_quietly, load_model_archive
-from elmo_compress.commands.downstream import sweep_into
-from elmo_compress.downstream.sweep import read_instances, settings, validation_metric
+from elmo_compress.constants import TARGET_CHOICES
+from elmo_compress.downstream.archive import import_plugins_quietly
+from elmo_compress.downstream.sweep import SweepRequest, run_sweep
 from elmo_compress.errors import ElmoCompressError
-from elmo_compress.factorize import METHODS, TARGET_CHOICES
+from elmo_compress.registration import register
+from elmo_compress.reporting.results import ResultRow
 
 # task: (small plain-ELMo config under training_configs/, environment variable of its test file,
 # the demo's overrides). Without GloVe the sentiment config's word embedding is random and trainable,
@@ -44,17 +45,19 @@ def train_demo_task(task: str, serialization_dir: str, epochs: int) -> str:
     if not config.is_file():
         raise ElmoCompressError(f"{config} not found: the demo's downstream part runs from a source checkout")
     overrides = json.dumps({"trainer.num_epochs": epochs, "trainer.patience": epochs, **DEMO_TASKS[task][2]})
+    register()
     import_plugins_quietly()  # the task's reader and model types live in allennlp_models
     train_model_from_file(str(config), serialization_dir, overrides=overrides, force=True)
     return archive
 
 
-def run_downstream_demo(task: str, output_dir: str, ranks: List[int], epochs: int, batch_size: int = 32) -> None:
+def run_downstream_demo(
+    task: str, output_dir: str, methods: Sequence[str], ranks: Sequence[int], epochs: int, force: bool = False
+) -> List[ResultRow]:
+    """Train the task's model in `output_dir/downstream_TASK/model`, sweep it into `.../sweep`."""
     folder = os.path.join(output_dir, f"downstream_{task}")
     archive_file = train_demo_task(task, os.path.join(folder, "model"), epochs)
-    archive = load_model_archive(archive_file)
     test_file = os.environ[DEMO_TASKS[task][1]]  # the demo task's, unless the user points elsewhere
-    instances = read_instances(archive, test_file)
-    print(f"sweeping {archive_file} on {test_file} ({len(instances)} instances)")
-    planned = settings(METHODS, TARGET_CHOICES, ranks)
-    sweep_into(folder, archive, instances, planned, validation_metric(archive, None), batch_size)
+    request = SweepRequest(archive_file, test_file, methods, TARGET_CHOICES, ranks)
+    print(f"sweeping {archive_file} on {test_file}")
+    return run_sweep(request, os.path.join(folder, "sweep"), force)

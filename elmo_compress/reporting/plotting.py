@@ -5,7 +5,9 @@ written atomically (no partial file when plotting fails).
 
 from typing import Any
 
-from elmo_compress.atomic import atomic_output
+import io
+
+from elmo_compress.outputs import atomic_write_bytes
 
 
 def pyplot() -> Any:
@@ -20,6 +22,7 @@ def pyplot() -> Any:
 
 def save_png(figure: Any, path: str, dpi: int = 110) -> None:
     """Write `figure` to `path` as a PNG, atomically, and close it."""
-    with atomic_output(path) as temporary:
-        figure.savefig(temporary, dpi=dpi, format="png")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, dpi=dpi, format="png")
     pyplot().close(figure)
+    atomic_write_bytes(path, buffer.getvalue())

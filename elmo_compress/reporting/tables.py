@@ -1,4 +1,4 @@
-"""Plain-text and Markdown tables for command output."""
+"""Plain-text and Markdown tables for command output and reports."""
 
 from typing import List, Sequence
 

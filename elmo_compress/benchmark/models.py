@@ -1,0 +1,95 @@
+"""
+What the speed benchmark times: the biLMs (original ELMo dimensions with random weights, the demo biLM),
+the batch shapes, and the rows (loop, compressed target and rank, int8).
+"""
+
+import os
+from dataclasses import dataclass
+from typing import Callable, List, Optional, Tuple
+
+from elmo_compress.constants import DEMO_BILM_DIR, OPTIONS_NAME, TARGET_LABELS, WEIGHTS_NAME
+from elmo_compress.weights import ElmoWeights
+from elmo_compress.weights.synthetic import elmo_options, random_elmo_weights
+
+SHAPES = ((1, 20), (32, 40))  # (batch size, tokens per sentence)
+# The original ELMo character CNN (2x4096_512_2048cnn_2xhighway).
+ELMO_FILTERS = ((1, 32), (2, 32), (3, 64), (4, 128), (5, 256), (6, 512), (7, 1024))
+MAX_CHARACTERS = 50
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row: which loop runs, which matrices are SVD-factorized at which rank, and int8 or not."""
+
+    label: str
+    loop: str = "torchscript"  # "allennlp", "python" or "torchscript"
+    target: Optional[str] = None  # None (dense), "recurrent" or "both"
+    rank: Optional[int] = None
+    int8: bool = False
+
+
+@dataclass(frozen=True)
+class Model:
+    """A biLM to time: its name, how to get its weights, the SVD ranks and the rank combined with int8."""
+
+    name: str
+    description: str
+    weights: Callable[[], ElmoWeights]
+    ranks: Tuple[int, ...]
+    int8_rank: int
+
+
+def elmo_model() -> Model:
+    options = elmo_options(512, 4096, filters=ELMO_FILTERS, num_highway=2)
+    return Model(
+        "elmo",
+        "original ELMo dimensions (2 layers, cell 4096, projection 512, 2048 char filters, 2 highway), "
+        "random weights",
+        lambda: random_elmo_weights(options, seed=0),
+        (32, 64, 128, 256),
+        64,
+    )
+
+
+def demo_model() -> Model:
+    return Model(
+        "demo",
+        "the demo biLM (2 layers, cell 256, projection 64), trained weights from elmo_compress/demo_bilm",
+        lambda: ElmoWeights.load(os.path.join(DEMO_BILM_DIR, OPTIONS_NAME), os.path.join(DEMO_BILM_DIR, WEIGHTS_NAME)),
+        (8, 16, 32, 48),
+        16,
+    )
+
+
+MODELS = {"elmo": elmo_model, "demo": demo_model}
+
+
+def lstm_settings(model: Model) -> List[Setting]:
+    settings = [
+        Setting("stock allennlp ElmoLstm", loop="allennlp"),
+        Setting("fast path dense, Python loop", loop="python"),
+        Setting("fast path dense"),
+    ]
+    for target in ("recurrent", "both"):
+        settings += [
+            Setting(f"fast SVD {TARGET_LABELS[target]} r{rank}", target=target, rank=rank) for rank in model.ranks
+        ]
+    settings += [
+        Setting("int8 dense, allennlp loop", loop="allennlp", int8=True),
+        Setting("int8 dense, fast path", int8=True),
+    ]
+    for target in ("recurrent", "both"):
+        label = f"int8 + SVD {TARGET_LABELS[target]} r{model.int8_rank}"
+        settings.append(Setting(label, target=target, rank=model.int8_rank, int8=True))
+    return settings
+
+
+def bilm_settings(model: Model) -> List[Setting]:
+    rank = model.int8_rank
+    return [
+        Setting("stock allennlp Elmo", loop="allennlp"),
+        Setting("fast path dense"),
+        Setting(f"fast SVD W_h r{rank}", target="recurrent", rank=rank),
+        Setting("int8 dense, fast path", int8=True),
+        Setting(f"int8 + SVD W_h r{rank}", target="recurrent", rank=rank, int8=True),
+    ]

@@ -1,0 +1,179 @@
+"""
+The arguments the verbs share, and the one place where numeric arguments are checked: at parse time,
+before any work, as argparse types (a bad value is one usage-error line, exit status 2). Pure Python,
+so `--help` and argument errors answer without importing torch.
+"""
+
+import argparse
+import json
+import math
+import os
+from typing import Any, Callable, Dict, Optional
+
+from elmo_compress.constants import (
+    DEFAULT_MAX_ITERATIONS,
+    DEFAULT_TARGET,
+    DEFAULT_TOLERANCE,
+    RANK_KINDS,
+    TARGET_CHOICES,
+)
+from elmo_compress.errors import CompressionSpecError
+from elmo_compress.methods import METHOD_NAMES, METHODS
+
+
+def _number(text: str, convert: Callable[[str], float], kind: str) -> float:
+    try:
+        value = convert(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1."""
+    value = _number(text, int, "an integer")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """An integer >= 0."""
+    value = _number(text, int, "an integer")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0."""
+    value = _number(text, float, "a number")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """A finite number >= 0."""
+    value = _number(text, float, "a number")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
+def share(text: str) -> float:
+    """A number in (0, 1]."""
+    value = _number(text, float, "a number")
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1], got {text}")
+    return value
+
+
+def at_least(minimum: int) -> Callable[[str], int]:
+    """An integer >= `minimum`."""
+
+    def parse(text: str) -> int:
+        value = _number(text, int, "an integer")
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {text}")
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
+
+
+def add_output_dir(parser: argparse.ArgumentParser, help: str, default: Optional[str] = None) -> None:
+    """`-o/--output-dir` (a folder, created when the result is complete) and `-f/--force`."""
+    if default is None:
+        parser.add_argument("-o", "--output-dir", required=True, metavar="DIR", help=help)
+    else:
+        parser.add_argument("-o", "--output-dir", default=default, metavar="DIR", help=f"{help} (default: {default})")
+    parser.add_argument(
+        "-f", "--force", action="store_true", help="replace outputs that exist (inputs are never overwritten)"
+    )
+
+
+def default_threads() -> int:
+    """torch CPU threads the verbs use unless told: the machine's CPUs, at most 4."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def add_threads(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        default=default_threads(),
+        help=f"torch CPU threads (default: {default_threads()} here: the CPUs, at most 4)",
+    )
+
+
+def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that make a `CompressionSpec` (read back by `elmo_compress.commands.specs`)."""
+    methods = "; ".join(f"{name}: {method.summary}" for name, method in METHODS.items())
+    parser.add_argument(
+        "--method", choices=METHOD_NAMES, default="svd", help=f"how to compress (default: svd). {methods}"
+    )
+    parser.add_argument(
+        "--target",
+        choices=TARGET_CHOICES,
+        default=DEFAULT_TARGET,
+        help=f"which matrices: input (W_i), recurrent (W_h) or both (default: {DEFAULT_TARGET})",
+    )
+    size = parser.add_mutually_exclusive_group(required=True)
+    size.add_argument("--rank", type=positive_int, help="rank of every compressed matrix")
+    size.add_argument("--fraction", type=share, help="rank as a fraction of full rank, in (0, 1]")
+    size.add_argument("--energy", type=share, help="keep this share of the squared singular values, in (0, 1]")
+    size.add_argument(
+        "--compression",
+        metavar="JSON",
+        help="a compression block (a JSON file or inline JSON) with per-target / per-layer ranks; "
+        "--method/--target/--seed are then taken from it",
+    )
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="recorded seed (default: 0)")
+    parser.add_argument(
+        "--max-iterations",
+        type=positive_int,
+        default=DEFAULT_MAX_ITERATIONS,
+        help=f"Semi-NMF iterations (default: {DEFAULT_MAX_ITERATIONS})",
+    )
+    parser.add_argument(
+        "--tolerance",
+        type=non_negative_float,
+        default=DEFAULT_TOLERANCE,
+        help=f"Semi-NMF relative tolerance (default: {DEFAULT_TOLERANCE:g})",
+    )
+
+
+def compression_block(args: argparse.Namespace) -> Dict[str, Any]:
+    """The compression block the spec arguments give: `--compression` (a JSON file or inline JSON), or
+    one made of `--method/--target/--rank|--fraction|--energy/--seed` and the Semi-NMF settings."""
+    if args.compression is not None:
+        return _json_block(args.compression)
+    size = {name: getattr(args, name) for name in RANK_KINDS if getattr(args, name) is not None}
+    return {
+        "method": args.method,
+        "target": args.target,
+        **size,
+        "seed": args.seed,
+        "max_iterations": args.max_iterations,
+        "tolerance": args.tolerance,
+    }
+
+
+def _json_block(text: str) -> Dict[str, Any]:
+    source = text
+    if os.path.isfile(text):
+        try:
+            with open(text, encoding="utf-8") as block_file:
+                source = block_file.read()
+        except UnicodeDecodeError as error:
+            raise CompressionSpecError(f"--compression file {text} is not UTF-8 text ({error.reason})") from None
+    try:
+        block = json.loads(source)
+    except json.JSONDecodeError as error:
+        raise CompressionSpecError(f"--compression is neither a JSON file nor inline JSON ({error})") from None
+    if not isinstance(block, dict):
+        raise CompressionSpecError("--compression must be a JSON object")
+    return block

@@ -1,0 +1,46 @@
+"""
+Names and defaults the whole package agrees on, in one place. Pure Python (no torch, no allennlp), so
+the command line can build its argument parser and answer `--help` before any heavy import.
+"""
+
+import os
+from typing import Dict, Tuple
+
+# The two compressible matrices of every LSTM cell: W_i (allennlp's `input_linearity`) and W_h
+# (`state_linearity`). A compression block's `target` picks one of them or both.
+MATRIX_TARGETS: Tuple[str, ...] = ("input", "recurrent")
+TARGET_MATRICES: Dict[str, Tuple[str, ...]] = {
+    "input": ("input",),
+    "recurrent": ("recurrent",),
+    "both": MATRIX_TARGETS,
+}
+TARGET_CHOICES: Tuple[str, ...] = tuple(TARGET_MATRICES)
+DEFAULT_TARGET = "both"
+TARGET_LABELS = {"input": "W_i", "recurrent": "W_h", "both": "W_i+W_h"}
+
+# One LSTM matrix of a biLM: (layer, direction, target), direction 0 forward and 1 backward.
+MatrixKey = Tuple[int, int, str]
+
+# hdf5 index 0 and 1 of the LSTM cells; allennlp's forward_layer_l / backward_layer_l.
+DIRECTIONS: Tuple[str, ...] = ("forward", "backward")
+
+# How the size of one factorization is given: exactly one of these keys.
+RANK_KINDS: Tuple[str, ...] = ("rank", "fraction", "energy")
+
+# Semi-NMF stopping rule: at most this many iterations, or stop once one improves the objective by a
+# smaller share than the tolerance.
+DEFAULT_MAX_ITERATIONS = 300
+DEFAULT_TOLERANCE = 1e-5
+
+# What sweeps and result tables write for the uncompressed model's method and target.
+UNCOMPRESSED = "none"
+
+# File names of an ELMo biLM folder (and of a compressed one written by `compress-elmo compress`).
+OPTIONS_NAME = "options.json"
+WEIGHTS_NAME = "weights.hdf5"
+
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# The demo biLM shipped in the package (elmo_compress/demo_bilm/README.md says how it was made).
+DEMO_BILM_DIR = os.path.join(PACKAGE_DIR, "demo_bilm")
+# The downstream demo tasks shipped in the package (elmo_compress/data/demo_tasks.py).
+DEMO_TASKS_DIR = os.path.join(PACKAGE_DIR, "demo_tasks")
