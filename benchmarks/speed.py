@@ -1,6 +1,6 @@
 """
 CPU speed benchmark of the fast biLSTM path, low rank and int8: the same as `compress-elmo benchmark`
-(same arguments), runnable from a checkout with `python benchmarks/speed.py`.
+(same arguments, e.g. `-o OUT_DIR`), runnable from a checkout with `python benchmarks/speed.py -o OUT_DIR`.
 """
 
 import sys
