@@ -14,6 +14,7 @@ from elmo_compress.benchmark.macs import mac_arithmetic
 from elmo_compress.benchmark.models import MODELS, SHAPES, Model
 from elmo_compress.benchmark.timing import Row, progress, time_bilm, time_lstm
 from elmo_compress.outputs import OutputFolder, write_text
+from elmo_compress.runtime import describe_machine
 from elmo_compress.reporting import plotting
 from elmo_compress.reporting.tables import format_markdown_table, format_table
 from elmo_compress.weights import ElmoOptions
@@ -125,6 +126,7 @@ def machine_lines(
         f"{platform.system()} {platform.release()}",
         f"- torch {torch.__version__}, `torch.set_num_threads({threads})`, "
         f"quantized engine {torch.backends.quantized.engine}",
+        f"- {describe_machine().blas_line()}",
         f"- load average (1, 5, 15 min) before: {', '.join(f'{x:.2f}' for x in load_before)}; "
         f"after: {', '.join(f'{x:.2f}' for x in load_after)}",
         f"- each number: median of {repeats} interleaved repeats (one warm-up round), float32, `torch.no_grad()`,"

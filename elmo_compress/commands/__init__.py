@@ -11,6 +11,7 @@ import sys
 from typing import List, NoReturn, Optional
 
 from elmo_compress.errors import ElmoCompressError
+from elmo_compress.runtime import set_threads
 
 # The verb modules, in the order `--help` lists them; imported when a parser is built.
 VERBS = (
@@ -66,6 +67,8 @@ def run_verb(args: argparse.Namespace, prog: str) -> int:
     """Run a parsed verb; bad input and OS errors are one `prog: error: ...` line and status 2."""
     configure_logging(args.verbose)
     try:
+        if hasattr(args, "threads"):
+            set_threads(args.threads)
         args.run(args)
     except ElmoCompressError as error:
         print(f"{prog}: error: {error}", file=sys.stderr)

@@ -32,12 +32,9 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
 
 
 def run(args: argparse.Namespace) -> None:
-    import torch
-
     from elmo_compress.analysis.recommend import Budget
     from elmo_compress.analysis.run import DEFAULT_BUDGET, describe, write_analysis
 
-    torch.set_num_threads(args.threads)
     if args.error_budget is not None:
         budget = Budget("error", args.error_budget)
     elif args.energy_budget is not None:

@@ -26,14 +26,11 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
 
 
 def run(args: argparse.Namespace) -> None:
-    import torch
-
     from elmo_compress.downstream.archive import compress_archive
     from elmo_compress.factorize import CompressionSpec
     from elmo_compress.progress import CompressionBar
     from elmo_compress.reporting.compression import compression_summary
 
-    torch.set_num_threads(args.threads)
     spec = CompressionSpec.from_dict(compression_block(args))
     reports, path = compress_archive(args.archive_file, spec, args.output_dir, args.force, CompressionBar())
     print(compression_summary(reports))

@@ -19,6 +19,7 @@ from elmo_compress.constants import (
 )
 from elmo_compress.errors import CompressionSpecError
 from elmo_compress.methods import METHOD_NAMES, METHODS
+from elmo_compress.runtime import DEFAULT_THREADS, THREADS_HELP
 
 
 def _number(text: str, convert: Callable[[str], float], kind: str) -> float:
@@ -31,57 +32,29 @@ def _number(text: str, convert: Callable[[str], float], kind: str) -> float:
     return value
 
 
-def positive_int(text: str) -> int:
-    """An integer >= 1."""
-    value = _number(text, int, "an integer")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text}")
-    return value
+def _checked(convert: Callable[[str], float], kind: str, accept: Callable[[float], bool], requirement: str) -> Callable[[str], float]:
+    """An argparse type: `convert` the text (else "expected KIND"), then `accept` it (else "must be REQUIREMENT")."""
 
+    def parse(text: str) -> float:
+        value = _number(text, convert, kind)
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {requirement}, got {text}")
+        return value
 
-def non_negative_int(text: str) -> int:
-    """An integer >= 0."""
-    value = _number(text, int, "an integer")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """A finite number > 0."""
-    value = _number(text, float, "a number")
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
-    return value
-
-
-def non_negative_float(text: str) -> float:
-    """A finite number >= 0."""
-    value = _number(text, float, "a number")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
-    return value
-
-
-def share(text: str) -> float:
-    """A number in (0, 1]."""
-    value = _number(text, float, "a number")
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a number in (0, 1], got {text}")
-    return value
+    parse.__name__ = requirement
+    return parse
 
 
 def at_least(minimum: int) -> Callable[[str], int]:
     """An integer >= `minimum`."""
+    return _checked(int, "an integer", lambda value: value >= minimum, f"an integer >= {minimum}")
 
-    def parse(text: str) -> int:
-        value = _number(text, int, "an integer")
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {text}")
-        return value
 
-    parse.__name__ = f"integer >= {minimum}"
-    return parse
+positive_int = at_least(1)
+non_negative_int = at_least(0)
+positive_float = _checked(float, "a number", lambda value: value > 0, "a number > 0")
+non_negative_float = _checked(float, "a number", lambda value: value >= 0, "a number >= 0")
+share = _checked(float, "a number", lambda value: 0 < value <= 1, "a number in (0, 1]")
 
 
 def add_output_dir(parser: argparse.ArgumentParser, help: str, default: Optional[str] = None) -> None:
@@ -95,18 +68,9 @@ def add_output_dir(parser: argparse.ArgumentParser, help: str, default: Optional
     )
 
 
-def default_threads() -> int:
-    """torch CPU threads the verbs use unless told: the machine's CPUs, at most 4."""
-    return max(1, min(4, os.cpu_count() or 1))
-
-
 def add_threads(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--threads",
-        type=positive_int,
-        default=default_threads(),
-        help=f"torch CPU threads (default: {default_threads()} here: the CPUs, at most 4)",
-    )
+    """`--threads` with the one default (`elmo_compress.runtime.DEFAULT_THREADS`, see docs/runtime.md)."""
+    parser.add_argument("--threads", type=non_negative_int, default=DEFAULT_THREADS, help=THREADS_HELP)
 
 
 def add_spec_arguments(parser: argparse.ArgumentParser) -> None:

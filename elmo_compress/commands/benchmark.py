@@ -19,7 +19,9 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
         help="CPU speed benchmark of the fast path, low rank and int8",
     )
     add_output_dir(parser, "folder for speed.md and speed_cpu.png")
-    parser.add_argument("--threads", type=positive_int, default=2, help="torch CPU threads (default: 2)")
+    parser.add_argument(
+        "--threads", type=positive_int, default=2, help="torch CPU threads of every timed row (default: 2, as docs/speed.md)"
+    )
     parser.add_argument("--repeats", type=positive_int, default=3, help="timed repeats per row, median reported (default: 3)")
     parser.add_argument("--models", nargs="+", choices=MODEL_NAMES, default=["elmo", "demo"], help="which biLMs (default: both)")
     parser.add_argument(

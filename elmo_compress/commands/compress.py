@@ -23,14 +23,11 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
 
 
 def run(args: argparse.Namespace) -> None:
-    import torch
-
     from elmo_compress.factorize import CompressionSpec
     from elmo_compress.progress import CompressionBar
     from elmo_compress.reporting.compression import compression_summary
     from elmo_compress.weights.compress import compress_files
 
-    torch.set_num_threads(args.threads)
     spec = CompressionSpec.from_dict(compression_block(args))
     original, compressed, reports = compress_files(
         args.options_file, args.weight_file, spec, args.output_dir, args.force, CompressionBar()

@@ -43,11 +43,8 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
 
 
 def run(args: argparse.Namespace) -> None:
-    import torch
-
     from elmo_compress.demo.run import DemoSettings, run_demo
 
-    torch.set_num_threads(args.threads)
     run_demo(
         DemoSettings(
             args.bundle,

@@ -28,12 +28,9 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
 def run(args: argparse.Namespace) -> None:
     import os
 
-    import torch
-
     from elmo_compress.data import default_split, read_corpus
     from elmo_compress.lm.training import finetune_files
 
-    torch.set_num_threads(args.threads)
     train = read_corpus(args.corpus) if args.corpus else default_split()[0]
     finetune_files(
         args.bundle, args.weights, train, args.output_dir, args.steps, not args.everything, args.learning_rate, args.seed, args.force

@@ -23,12 +23,9 @@ def run(args: argparse.Namespace) -> None:
     import json
     from dataclasses import asdict
 
-    import torch
-
     from elmo_compress.data import default_split, read_corpus
     from elmo_compress.lm import evaluate_perplexity, load_lm
 
-    torch.set_num_threads(args.threads)
     held_out = read_corpus(args.held_out) if args.held_out else default_split()[1]
     lm, vocabulary = load_lm(args.bundle, weight_file=args.weights)
     print(json.dumps(asdict(evaluate_perplexity(lm, held_out, vocabulary)), indent=2))

@@ -44,12 +44,9 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
 
 
 def run(args: argparse.Namespace) -> None:
-    import torch
-
     from elmo_compress.data import default_split, read_corpus
     from elmo_compress.lm import PretrainConfig, pretrain
 
-    torch.set_num_threads(args.threads)
     config = PretrainConfig(**{name: getattr(args, name) for name in DEFAULTS})
     if args.corpus is None:
         train, held_out = default_split()

@@ -35,12 +35,9 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
 
 
 def run(args: argparse.Namespace) -> None:
-    import torch
-
     from elmo_compress.downstream.sweep import SweepRequest, run_sweep
     from elmo_compress.reporting.results import text_table
 
-    torch.set_num_threads(args.threads)
     request = SweepRequest(
         args.archive_file, args.evaluation_file, args.methods, args.targets, args.ranks, args.metric, args.batch_size, args.allennlp_loop
     )

@@ -53,3 +53,13 @@ def test_help_and_usage_errors_import_neither_torch_nor_allennlp(arguments):
     code = f"import runpy, sys; sys.argv = ['{script}'] + {arguments!r}\ntry:\n    runpy.run_path('{script}', run_name='__main__')\nexcept SystemExit:\n    pass\nprint('torch' in sys.modules, 'allennlp' in sys.modules, file=sys.stderr)"
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert completed.stderr.strip().splitlines()[-1] == "False False", completed.stderr
+
+
+def test_pretrain_help_shows_the_library_defaults():
+    from dataclasses import fields
+
+    from elmo_compress.commands.pretrain import DEFAULTS
+    from elmo_compress.lm import PretrainConfig
+
+    library = {field.name: field.default for field in fields(PretrainConfig) if field.name in DEFAULTS}
+    assert library == DEFAULTS
