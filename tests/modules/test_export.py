@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import pytest
+
 import numpy
 import torch
 from allennlp.modules.elmo import _ElmoBiLm, batch_to_ids
@@ -45,3 +47,17 @@ def test_export_of_compressed_bilm_reloads_to_identical_outputs(random_bilm, tmp
         expected = bilm(batch_to_ids(SENTENCES))["activations"][-1]
         actual = reloaded(batch_to_ids(SENTENCES))["activations"][-1]
     assert torch.equal(actual, expected)
+
+
+@pytest.mark.parametrize("block", [None, {"method": "svd", "target": "both", "rank": 3}, {"method": "prune", "target": "recurrent", "rank": 2}])
+def test_one_parameter_count_for_files_and_modules(random_bilm, block):
+    """`compress` counts a weights file, `sweep` and `demo` count modules: the same numbers."""
+    from elmo_compress.modules import bilm_parameter_counts
+    from elmo_compress.weights import compress_weights
+
+    weights = ElmoWeights.load(*random_bilm)
+    if block is not None:
+        weights, _ = compress_weights(weights, CompressionSpec.from_dict(block))
+    bilm = CompressedElmoBiLm(weights=weights)
+    matrices = sum(weights.matrix(l, d, t).num_parameters() for l, d in weights.cells() for t in ("input", "recurrent"))
+    assert bilm_parameter_counts(bilm) == (weights.num_parameters(), matrices)
