@@ -8,6 +8,7 @@ import argparse
 import importlib
 import logging
 import sys
+import warnings
 from typing import List, NoReturn, Optional
 
 from elmo_compress.errors import ElmoCompressError
@@ -57,7 +58,10 @@ def build_parser(prog: str = "compress-elmo") -> argparse.ArgumentParser:
 
 
 def configure_logging(verbose: bool) -> None:
-    """The verbs print their own progress and tables; library log messages only with `--verbose`."""
+    """The verbs print their own progress and tables; library log messages and warnings only with `--verbose`."""
+    if not verbose:
+        # allennlp's trainer asks torch for CUDA autocast on every run; on CPU torch warns about it.
+        warnings.filterwarnings("ignore", message="User provided device_type of 'cuda'", category=UserWarning)
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for name in ("allennlp", "allennlp_models", "elmo_compress", "filelock", "urllib3"):
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
