@@ -30,7 +30,7 @@ def build_compressed_bilm(
     compression: Optional[Mapping[str, Any]],
     requires_grad: bool = False,
     vocab_to_cache: Optional[List[str]] = None,
-    runtime: Optional[Mapping[str, bool]] = None,
+    runtime: Optional[Mapping[str, Any]] = None,
     options: Optional[Mapping[str, Any]] = None,
     layout: Optional[Mapping[str, Any]] = None,
 ) -> CompressedElmoBiLm:

@@ -39,6 +39,11 @@ class CompressedElmo(Elmo):
         `RuntimeOptions.stateful`: carry LSTM states from batch to batch, as allennlp's ELMo does.
     int8 : `bool`, optional (default = `False`)
         `RuntimeOptions.int8`: dynamic int8 linear layers for CPU inference.
+    char_cache : `int`, optional (default = `0`)
+        `RuntimeOptions.char_cache`: keep the token representation (character CNN, highway,
+        projection) of up to this many distinct tokens, so a token seen again skips the character
+        encoder; 0: off. Off while the biLM is fine-tuned (bypassed when gradients are enabled and
+        `requires_grad` is true); emptied when the weights change; not with `int8`.
     options : `Dict[str, Any]`, optional (default = `None`)
         The contents of the options file, inline (instead of `options_file`).
     layout : `Dict[str, Any]`, optional (default = `None`)
@@ -61,12 +66,13 @@ class CompressedElmo(Elmo):
         fast_path: bool = True,
         stateful: bool = True,
         int8: bool = False,
+        char_cache: int = 0,
         options: Dict[str, Any] = None,
         layout: Dict[str, Any] = None,
     ) -> None:
         from elmo_compress.embedders.building import build_compressed_bilm  # see registration.py
 
-        runtime = {"fast_path": fast_path, "stateful": stateful, "int8": int8}
+        runtime = {"fast_path": fast_path, "stateful": stateful, "int8": int8, "char_cache": char_cache}
         bilm = build_compressed_bilm(
             options_file, weight_file, compression, requires_grad, vocab_to_cache, runtime, options, layout
         )

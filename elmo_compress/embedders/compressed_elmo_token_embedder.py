@@ -47,6 +47,11 @@ class CompressedElmoTokenEmbedder(ElmoTokenEmbedder):
     int8 : `bool`, optional (default = `False`)
         `RuntimeOptions.int8`: dynamic int8 linear layers for CPU inference (a model archive whose
         state dict holds float biLM weights does not load into an int8 embedder).
+    char_cache : `int`, optional (default = `0`)
+        `RuntimeOptions.char_cache`: keep the token representation (character CNN, highway,
+        projection) of up to this many distinct tokens, so a token seen again skips the character
+        encoder; 0: off. Off while the biLM is fine-tuned (bypassed when gradients are enabled and
+        `requires_grad` is true); emptied when the weights change; not with `int8`.
     options : `Dict[str, Any]`, optional (default = `None`)
         The contents of the options file, inline (instead of `options_file`).
     layout : `Dict[str, Any]`, optional (default = `None`)
@@ -68,6 +73,7 @@ class CompressedElmoTokenEmbedder(ElmoTokenEmbedder):
         fast_path: bool = True,
         stateful: bool = True,
         int8: bool = False,
+        char_cache: int = 0,
         options: Dict[str, Any] = None,
         layout: Dict[str, Any] = None,
     ) -> None:
@@ -85,6 +91,7 @@ class CompressedElmoTokenEmbedder(ElmoTokenEmbedder):
             fast_path=fast_path,
             stateful=stateful,
             int8=int8,
+            char_cache=char_cache,
             options=options,
             layout=layout,
         )

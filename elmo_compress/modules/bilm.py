@@ -44,7 +44,7 @@ class CompressedElmoBiLm(_ElmoBiLm):
     compression : `CompressionSpec`, optional (default = `None`)
         Compress the (official) weights this way before building the modules.
     runtime : `RuntimeOptions`, optional (default = `RuntimeOptions()`)
-        Fast path, statefulness and int8 (see `RuntimeOptions`).
+        Fast path, statefulness, int8 and the character cache (see `RuntimeOptions`).
     weights : `ElmoWeights`, optional (default = `None`)
         The biLM in memory, instead of the two files.
     """
@@ -73,7 +73,7 @@ class CompressedElmoBiLm(_ElmoBiLm):
         self.layout = weights.layout()
         self.is_compressed = weights.is_compressed
 
-        self._token_embedder = CharacterEncoder(weights, requires_grad=requires_grad)
+        self._token_embedder = CharacterEncoder(weights, requires_grad=requires_grad, char_cache=runtime.char_cache)
         self._requires_grad = requires_grad
         if requires_grad and vocab_to_cache:
             logger.warning("You are fine tuning ELMo and caching char CNN word vectors; see allennlp's _ElmoBiLm.")
