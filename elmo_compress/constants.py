@@ -35,6 +35,13 @@ DEFAULT_TOLERANCE = 1e-5
 # What sweeps and result tables write for the uncompressed model's method and target.
 UNCOMPRESSED = "none"
 
+# `compress-elmo embed`: what each sentence's dataset holds (allennlp 0.9's `allennlp elmo` --all,
+# --top, --average: the three biLM layers, the top one, their average), the default batch size (allennlp
+# 0.9's) and the default size of the character cache, in tokens.
+EMBED_LAYERS: Tuple[str, ...] = ("all", "top", "average")
+DEFAULT_EMBED_BATCH_SIZE = 64
+DEFAULT_CHAR_CACHE = 50_000
+
 # File names of an ELMo biLM folder (and of a compressed one written by `compress-elmo compress`).
 OPTIONS_NAME = "options.json"
 WEIGHTS_NAME = "weights.hdf5"

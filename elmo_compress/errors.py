@@ -18,3 +18,7 @@ class ElmoWeightsError(ElmoCompressError):
 
 class SweepError(ElmoCompressError):
     """A sweep that cannot run or be read: its evaluation file, metric, setting lists or CSV."""
+
+
+class EmbedError(ElmoCompressError):
+    """An input text, a vectors file or settings that `compress-elmo embed` / `merge` cannot use."""

@@ -44,3 +44,19 @@ class CompressionBar:
         if self.bar is not None:
             self.bar.update(self.bar.total - self.bar.n)
             self.bar.close()
+
+
+class EmbedBar:
+    """`elmo_compress.embed.embedding.EmbedProgress` as a bar of tokens, with tokens per second."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def start(self, tokens: int) -> None:
+        self.bar = bar(tokens, "embedding", unit="token")
+
+    def batch(self, tokens: int) -> None:
+        self.bar.update(tokens)
+
+    def finish(self) -> None:
+        self.bar.close()

@@ -27,6 +27,8 @@ VERBS = (
     "sweep",
     "demo",
     "benchmark",
+    "embed",
+    "merge",
 )
 DESCRIPTION = "Compress ELMo's biLSTM by low-rank factorization (SVD, Semi-NMF) or pruning."
 

@@ -17,7 +17,8 @@ from elmo_compress.constants import (
     RANK_KINDS,
     TARGET_CHOICES,
 )
-from elmo_compress.errors import CompressionSpecError
+from elmo_compress.embed.plan import Shard
+from elmo_compress.errors import CompressionSpecError, EmbedError
 from elmo_compress.methods import METHOD_NAMES, METHODS
 from elmo_compress.runtime import DEFAULT_THREADS, THREADS_HELP
 
@@ -66,6 +67,22 @@ def add_output_dir(parser: argparse.ArgumentParser, help: str, default: Optional
     parser.add_argument(
         "-f", "--force", action="store_true", help="replace outputs that exist (inputs are never overwritten)"
     )
+
+
+def add_output_file(parser: argparse.ArgumentParser, help: str) -> None:
+    """`-o/--output` (one file, written when the result is complete) and `-f/--force`."""
+    parser.add_argument("-o", "--output", required=True, metavar="FILE", help=help)
+    parser.add_argument(
+        "-f", "--force", action="store_true", help="replace an output that exists (inputs are never overwritten)"
+    )
+
+
+def shard_spec(text: str) -> Shard:
+    """`K/N`: the K-th of N shards (`elmo_compress.embed.plan.Shard`)."""
+    try:
+        return Shard.parse(text)
+    except EmbedError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def add_threads(parser: argparse.ArgumentParser) -> None:
