@@ -36,7 +36,8 @@ def test_writing_verbs_share_the_output_flags():
     for name, verb_parser in verbs.items():
         flags = {flag for action in verb_parser._actions for flag in action.option_strings}
         if name != "perplexity":  # the one verb that writes nothing
-            assert {"-o", "--output-dir", "-f", "--force"} <= flags, name
+            # a folder (--output-dir) or, for embed and merge, one file (--output)
+            assert {"-o", "-f", "--force"} <= flags and len(flags & {"--output-dir", "--output"}) == 1, name
 
 
 def test_console_script_usage_error_is_one_line_with_status_2():
@@ -46,7 +47,15 @@ def test_console_script_usage_error_is_one_line_with_status_2():
     assert completed.stderr.count("\n") == 1 and "--ranks: must be an integer >= 1" in completed.stderr
 
 
-@pytest.mark.parametrize("arguments", [["--help"], ["compress", "--help"], ["sweep", "a", "b", "-o", "c", "--ranks", "0"]])
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--help"],
+        ["compress", "--help"],
+        ["sweep", "a", "b", "-o", "c", "--ranks", "0"],
+        ["embed", "a", "b", "c", "-o", "d", "--shard", "3/2"],
+    ],
+)
 def test_help_and_usage_errors_import_neither_torch_nor_allennlp(arguments):
     # The console script, run as it runs (sys.argv[0] is its path), with the imports it made listed at exit.
     script = Path(sys.executable).parent / "compress-elmo"
