@@ -158,9 +158,11 @@ def _provenance(path: str, attributes: Dict[str, Any]) -> Provenance:
             raise EmbedError(f"{path} lacks the attribute {field.name}")
         value = attributes[field.name]
         values[field.name] = int(value) if field.type is int else str(value)
-    provenance = Provenance(**values)
-    Shard.parse(provenance.shard)
-    return provenance
+    try:
+        Shard.parse(values["shard"])
+    except EmbedError as error:
+        raise EmbedError(f"{path}: attribute shard: {error}") from None
+    return Provenance(**values)
 
 
 def _line_index(path: str, name: str, sentences: int) -> int:

@@ -133,6 +133,13 @@ def test_int8_runs_without_the_cache(demo_bilm, tmp_path: Path):
     assert attributes["int8"] == 1 and attributes["char_cache"] == 0
 
 
+def test_help_says_stateless_and_the_stateful_order(capsys):
+    assert run_cli(["embed", "--help"]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "Stateless by default: LSTM states start from zero in every batch" in printed
+    assert "batches are then consecutive lines in file order" in printed
+
+
 def test_force_replaces_an_existing_output(demo_bilm, tmp_path: Path, capsys):
     output = tmp_path / "vectors.hdf5"
     output.write_bytes(b"old")
