@@ -12,6 +12,7 @@ import torch
 from elmo_compress.constants import DIRECTIONS, MATRIX_TARGETS, OPTIONS_NAME, WEIGHTS_NAME
 from elmo_compress.errors import CompressionSpecError, ElmoCompressError
 from elmo_compress.factorize import CompressedMatrix, CompressionSpec, compress_matrix, dense_matrix
+from elmo_compress.methods import METHODS
 from elmo_compress.outputs import OutputFolder
 from elmo_compress.version import VERSION
 from elmo_compress.weights.elmo_weights import ElmoWeights, MatrixKey, file_sha256
@@ -61,7 +62,7 @@ def resolve_ranks(matrices: Mapping[MatrixKey, torch.Tensor], spec: CompressionS
     ranks: Dict[MatrixKey, Optional[int]] = {}
     for key in sorted(matrices):
         layer, direction, target = key
-        rank_spec = spec.rank_spec_for(layer, target)
+        rank_spec = spec.rank_spec_for(layer, target, direction)
         try:
             ranks[key] = None if rank_spec is None else rank_spec.resolve(matrices[key].detach())
         except CompressionSpecError as error:
@@ -153,6 +154,16 @@ def compress_weights(
         for layer, direction in weights.cells()
         for target in MATRIX_TARGETS
     }
+    if statistics is None and spec.statistics is not None:
+        from elmo_compress.calibration.statistics import load_statistics_for
+
+        shapes = {key: tuple(matrix.shape) for key, matrix in matrices.items()}
+        statistics = load_statistics_for(spec.statistics, weights.datasets, shapes).second_moments
+    if statistics is None and METHODS[spec.method].needs_statistics:
+        raise CompressionSpecError(
+            f"method {spec.method!r} needs input statistics: give the compression block a 'statistics' file "
+            "(compress-elmo compress --text FILE or --statistics FILE)"
+        )
     compressed, reports = compress_lstm_matrices(matrices, spec, progress, statistics)
     metadata = {
         "compression": spec.to_dict(),
