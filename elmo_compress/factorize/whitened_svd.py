@@ -163,3 +163,31 @@ def asvd_method(weight: torch.Tensor, rank: int, settings: MethodSettings) -> Tu
     if settings.statistics is None:
         raise CompressionSpecError("method 'asvd' needs the second moment of the matrix's inputs (calibration statistics)")
     return whitened_truncated_svd(weight, rank, settings.statistics)
+
+
+def svd_output_spectrum(weight: torch.Tensor, second_moment: torch.Tensor, damping: float = DEFAULT_DAMPING) -> torch.Tensor:
+    """
+    Per component of the plain SVD W = sum_i s_i u_i v_i^T, the square root of the expected output
+    error it leaves when dropped: s_i sqrt(v_i^T (C + delta I) v_i) (the u_i are orthonormal, so the
+    errors of dropped components add up). Truncating plain SVD at r leaves the sum of the squares of
+    the values past r: the allocation predictor for `"svd"` (not sorted, unlike singular values).
+
+    # Parameters
+
+    weight : `torch.Tensor`
+        Shape (m, n).
+    second_moment : `torch.Tensor`
+        Shape (n, n).
+    damping : `float`, optional (default = `0.01`)
+
+    # Returns
+
+    values : `torch.Tensor`
+        Shape (min(m, n),), float64, in the order of the singular values.
+    """
+    _, columns = matrix_shape(weight)
+    check_second_moment(second_moment, columns)
+    factor = input_whitening(second_moment, damping)
+    # s: (k,), vh: (k, n)
+    _, s, vh = torch.linalg.svd(weight.detach().to(torch.float64), full_matrices=False)
+    return s * torch.linalg.vector_norm(vh @ factor, dim=1)

@@ -117,12 +117,13 @@ def compress_lstm_matrices(
             except ElmoCompressError as error:
                 raise CompressionSpecError(f"{matrix_name(layer, direction, target)}: {error}") from None
         compressed[key] = matrix
-        reports.append(_report(key, weight, matrix))
+        reports.append(matrix_report(key, weight, matrix))
     progress.finish()
     return compressed, reports
 
 
-def _report(key: MatrixKey, weight: torch.Tensor, matrix: CompressedMatrix) -> MatrixReport:
+def matrix_report(key: MatrixKey, weight: torch.Tensor, matrix: CompressedMatrix) -> MatrixReport:
+    """What compressing `weight` (at `key`) into `matrix` did: shapes, rank, parameters, relative error."""
     layer, direction, target = key
     return MatrixReport(
         layer=layer,

@@ -8,6 +8,7 @@ from elmo_compress.factorize import MethodSettings, compress_matrix, truncated_s
 from elmo_compress.factorize.whitened_svd import (
     DEFAULT_DAMPING,
     input_whitening,
+    svd_output_spectrum,
     whitened_singular_values,
     whitened_truncated_svd,
 )
@@ -105,3 +106,13 @@ def test_bad_statistics_are_one_line_errors() -> None:
         whitened_truncated_svd(weight, 2, torch.full((4, 4), float("nan"), dtype=torch.float64))
     with pytest.raises(CompressionSpecError, match="damping must be a finite number >= 0"):
         input_whitening(torch.eye(4, dtype=torch.float64), damping=-1.0)
+
+
+def test_svd_output_spectrum_predicts_plain_svd_output_error() -> None:
+    weight = random_matrix(24, 12, seed=14)
+    inputs = correlated_inputs(200, 12, seed=15)
+    moment = inputs.T @ inputs / 200
+    values = svd_output_spectrum(weight, moment, damping=0.0)
+    for rank in (1, 4, 9):
+        left, right = truncated_svd(weight, rank)
+        assert output_error(weight, left @ right, inputs) == pytest.approx(float((values[rank:] ** 2).sum()), rel=1e-9)
