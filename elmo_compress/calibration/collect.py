@@ -8,13 +8,13 @@ timestep loop, so forward hooks see exactly the rows it computes (no padding).
 """
 
 import os
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import torch
 from allennlp.modules.elmo import batch_to_ids
 
 from elmo_compress.calibration.statistics import InputStatistics, StatisticsError, statistics_key, text_sha256, weights_sha256
-from elmo_compress.constants import MATRIX_TARGETS, MatrixKey
+from elmo_compress.constants import DEFAULT_CALIBRATION_SENTENCES, MATRIX_TARGETS, MatrixKey
 from elmo_compress.errors import ElmoCompressError
 from elmo_compress.modules import CompressedElmoBiLm
 from elmo_compress.modules.runtime_options import RuntimeOptions
@@ -153,3 +153,21 @@ def calibration_sentences(sentences: Sequence[List[str]], count: Optional[int]) 
     if count < 1:
         raise ElmoCompressError(f"calibration sentences must be >= 1, got {count}")
     return [usable[index * len(usable) // count] for index in range(count)]
+
+
+def calibration_source(
+    text_file: Optional[str] = None, sentences: int = DEFAULT_CALIBRATION_SENTENCES
+) -> Callable[[ElmoWeights], Dict[MatrixKey, torch.Tensor]]:
+    """
+    What `compress_files` calls, once it has read the weights, for the second moments of their matrices'
+    inputs: on `sentences` sentences of `text_file` (default: the embedded training split), cached.
+    """
+    from elmo_compress.data import default_split, read_corpus
+
+    text = read_corpus(text_file) if text_file else None  # read (and refused) before any work
+
+    def second_moments(weights: ElmoWeights) -> Dict[MatrixKey, torch.Tensor]:
+        chosen = calibration_sentences(text if text is not None else default_split()[0], sentences)
+        return load_or_compute_statistics(weights, chosen).second_moments
+
+    return second_moments

@@ -84,6 +84,11 @@ class InputStatistics:
     def key(self) -> str:
         return statistics_key(self.weights_sha256, self.text_sha256, self.settings)
 
+    def covariances(self) -> Dict[MatrixKey, torch.Tensor]:
+        """E[(x - E[x])(x - E[x])^T] = E[x x^T] - E[x] E[x]^T per matrix: the second moment left once a
+        bias correction (`elmo_compress.shrink.bias`) has taken the mean part of the error."""
+        return {key: moment - torch.outer(self.means[key], self.means[key]) for key, moment in self.second_moments.items()}
+
     def check_matches(self, datasets: Mapping[str, numpy.ndarray], where: str = "input statistics") -> None:
         """Refuse statistics of other weights (`datasets` of the uncompressed biLM being compressed)."""
         if weights_sha256(datasets) != self.weights_sha256:

@@ -11,7 +11,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Dict, List, Optional
 
-from elmo_compress.calibration.collect import calibration_sentences, load_or_compute_statistics
+from elmo_compress.calibration.collect import DEFAULT_CALIBRATION_SENTENCES, calibration_sentences, load_or_compute_statistics
 from elmo_compress.calibration.statistics import InputStatistics, load_statistics_for
 from elmo_compress.constants import MATRIX_TARGETS, OPTIONS_NAME, WEIGHTS_NAME
 from elmo_compress.data import default_split, read_corpus
@@ -25,7 +25,6 @@ from elmo_compress.weights.compress import matrix_report
 
 COMPRESSION_NAME, STATISTICS_NAME, REPORT_NAME = "compression.json", "statistics.npz", "shrink_report.json"
 SHRINK_OUTPUTS = (WEIGHTS_NAME, OPTIONS_NAME, COMPRESSION_NAME, STATISTICS_NAME, REPORT_NAME)
-DEFAULT_CALIBRATION_SENTENCES = 2000
 
 
 @dataclass(frozen=True)

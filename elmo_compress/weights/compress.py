@@ -5,7 +5,7 @@ per-matrix report that goes with it. Shared by the CLI, the registered embedders
 
 import os
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import torch
 
@@ -183,16 +183,21 @@ def compress_files(
     output_dir: str,
     force: bool = False,
     progress: Optional[CompressionProgress] = None,
+    statistics: Optional[Callable[[ElmoWeights], Mapping[MatrixKey, torch.Tensor]]] = None,
 ) -> Tuple[ElmoWeights, ElmoWeights, List[MatrixReport]]:
     """
     Compress an official biLM and write `output_dir/weights.hdf5` (compressed format) and
     `output_dir/options.json`, as a set; nothing is written on failure, and the output may not be or
-    hold an input. Returns (original, compressed, reports).
+    hold an input. `statistics`, given the loaded weights, returns the second moments of their
+    matrices' inputs (`elmo_compress.calibration.collect.calibration_source`). Returns (original,
+    compressed, reports).
     """
-    with OutputFolder(output_dir, inputs=(options_file, weight_file), names=(WEIGHTS_NAME, OPTIONS_NAME), force=force) as output:
+    inputs = (options_file, weight_file, spec.statistics)
+    with OutputFolder(output_dir, inputs=inputs, names=(WEIGHTS_NAME, OPTIONS_NAME), force=force) as output:
         weights = ElmoWeights.load(options_file, weight_file)
         source = f"{os.path.basename(weight_file)} sha256:{file_sha256(weight_file)}"
-        compressed, reports = compress_weights(weights, spec, source=source, progress=progress)
+        moments = None if statistics is None else statistics(weights)
+        compressed, reports = compress_weights(weights, spec, source=source, progress=progress, statistics=moments)
         compressed.save(output.path(WEIGHTS_NAME))
         weights.options.save(output.path(OPTIONS_NAME))
     return weights, compressed, reports
