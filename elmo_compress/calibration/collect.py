@@ -13,7 +13,13 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 from allennlp.modules.elmo import batch_to_ids
 
-from elmo_compress.calibration.statistics import InputStatistics, StatisticsError, statistics_key, text_sha256, weights_sha256
+from elmo_compress.calibration.statistics import (
+    InputStatistics,
+    StatisticsError,
+    statistics_key,
+    text_sha256,
+    weights_lstm_sha256,
+)
 from elmo_compress.constants import DEFAULT_CALIBRATION_SENTENCES, MATRIX_TARGETS, MatrixKey
 from elmo_compress.errors import ElmoCompressError
 from elmo_compress.modules import CompressedElmoBiLm
@@ -150,7 +156,7 @@ def compute_statistics(
         means={key: value.total / value.count for key, value in accumulators.items()},
         counts={key: value.count for key, value in accumulators.items()},
         gate_sensitivities={key: value.total / value.count for key, value in sensitivities.items()},
-        weights_sha256=weights_sha256(weights.datasets),
+        weights_sha256=weights_lstm_sha256(weights),
         text_sha256=text_sha256(sentences),
         settings={"batch_size": batch_size, "sentences": len(sentences), "loop": "allennlp, stateless"},
     )
@@ -177,7 +183,7 @@ def load_or_compute_statistics(
     if not usable:
         raise ElmoCompressError("the calibration text has no usable sentence")
     settings = {"batch_size": batch_size, "sentences": len(usable), "loop": "allennlp, stateless"}
-    key = statistics_key(weights_sha256(weights.datasets), text_sha256(usable), settings)
+    key = statistics_key(weights_lstm_sha256(weights), text_sha256(usable), settings)
     path = os.path.join(cache_dir or default_cache_dir(), f"{key}.npz")
     if os.path.isfile(path):
         try:

@@ -26,14 +26,28 @@ class StatisticsError(ElmoCompressError):
     """A calibration statistics file that cannot be used (unreadable, other weights, other shapes)."""
 
 
-def weights_sha256(datasets: Mapping[str, numpy.ndarray]) -> str:
-    """sha256 of an uncompressed biLM's arrays (names, dtypes, shapes and bytes, in name order)."""
+def lstm_sha256(cells: Mapping[Tuple[int, int], Sequence[torch.Tensor]]) -> str:
+    """
+    sha256 of a biLM's LSTM cells in allennlp's convention: per (layer, direction), in order, W_i, W_h,
+    the bias and the projection (float32 bytes). The same from a weights file (`ElmoWeights.cell`) and
+    from a loaded biLM (its modules), so statistics can be checked against either.
+    """
     digest = hashlib.sha256()
-    for name in sorted(datasets):
-        array = numpy.ascontiguousarray(datasets[name])
-        digest.update(f"{name}\0{array.dtype.str}\0{array.shape}\0".encode("utf-8"))
-        digest.update(array.tobytes())
+    for layer, direction in sorted(cells):
+        for tensor in cells[(layer, direction)]:
+            array = numpy.ascontiguousarray(tensor.detach().to(torch.float32).numpy())
+            digest.update(f"{layer}/{direction}\0{array.shape}\0".encode("utf-8"))
+            digest.update(array.tobytes())
     return digest.hexdigest()
+
+
+def weights_lstm_sha256(weights: Any) -> str:
+    """`lstm_sha256` of an uncompressed `ElmoWeights`."""
+    cells = {}
+    for layer, direction in weights.cells():
+        cell = weights.cell(layer, direction)
+        cells[(layer, direction)] = (cell.input_weight, cell.recurrent_weight, cell.bias, cell.projection)
+    return lstm_sha256(cells)
 
 
 def text_sha256(sentences: Sequence[Sequence[str]]) -> str:
@@ -73,7 +87,7 @@ class InputStatistics:
         (layer, direction) -> E[(d m / d z_j)^2] per gate pre-activation z_j of the cell (rows of W_i
         and W_h), shape (4 * cell,), float64 (`elmo_compress.calibration.collect._GateSensitivity`).
     weights_sha256 : `str`
-        `weights_sha256` of the biLM the inputs came from.
+        `lstm_sha256` of the biLM the inputs came from.
     text_sha256 : `str`
         `text_sha256` of the calibration sentences.
     settings : `Dict[str, Any]`
@@ -97,10 +111,10 @@ class InputStatistics:
         bias correction (`elmo_compress.shrink.bias`) has taken the mean part of the error."""
         return {key: moment - torch.outer(self.means[key], self.means[key]) for key, moment in self.second_moments.items()}
 
-    def check_matches(self, datasets: Mapping[str, numpy.ndarray], where: str = "input statistics") -> None:
-        """Refuse statistics of other weights (`datasets` of the uncompressed biLM being compressed)."""
-        if weights_sha256(datasets) != self.weights_sha256:
-            raise StatisticsError(f"{where} were computed from other weights (weights sha256 {self.weights_sha256[:12]}...)")
+    def check_matches(self, lstm_digest: str, where: str = "input statistics") -> None:
+        """Refuse statistics of other weights (`lstm_digest`: `lstm_sha256` of the biLM being compressed)."""
+        if lstm_digest != self.weights_sha256:
+            raise StatisticsError(f"{where} were computed from other weights (LSTM sha256 {self.weights_sha256[:12]}...)")
 
     def to_bytes(self) -> bytes:
         arrays = {}
@@ -171,10 +185,9 @@ class InputStatistics:
                 )
 
 
-def load_statistics_for(path: str, datasets: Mapping[str, numpy.ndarray], shapes: Mapping[MatrixKey, Sequence[int]]) -> InputStatistics:
-    """A statistics file checked against the uncompressed biLM's arrays and matrix shapes."""
+def load_statistics_for(path: str, lstm_digest: str, shapes: Mapping[MatrixKey, Sequence[int]]) -> InputStatistics:
+    """A statistics file checked against the biLM's matrix shapes and `lstm_sha256`."""
     statistics = InputStatistics.load(path)
     statistics.check_shapes(shapes, where=f"statistics file {path}")
-    statistics.check_matches(datasets, where=f"statistics file {path}")
+    statistics.check_matches(lstm_digest, where=f"statistics file {path}")
     return statistics
-

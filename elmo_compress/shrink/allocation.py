@@ -52,6 +52,23 @@ def lstm_matrices(weights: ElmoWeights) -> Dict[MatrixKey, torch.Tensor]:
     }
 
 
+def parameter_budget(shapes: Mapping[MatrixKey, Tuple[int, int]], budget: float) -> int:
+    """
+    The numbers `budget` (a share in (0, 1] of the dense matrices of `shapes`) lets the factors store;
+    one error line when that is below rank 1 everywhere.
+    """
+    budget = check_share("budget", budget)
+    dense = sum(rows * columns for rows, columns in shapes.values())
+    parameters = math.floor(budget * dense + 1e-9)
+    smallest = minimum_allocation(shapes)
+    if parameters < smallest:
+        raise CompressionSpecError(
+            f"budget {budget:g} ({parameters:,} of {dense:,} parameters) is below the smallest allocation, "
+            f"rank 1 everywhere ({smallest:,} parameters, {smallest / dense:.4f})"
+        )
+    return parameters
+
+
 def output_spectra(
     matrices: Mapping[MatrixKey, torch.Tensor], second_moments: Mapping[MatrixKey, torch.Tensor], method: str
 ) -> Dict[MatrixKey, torch.Tensor]:
@@ -96,19 +113,12 @@ def allocate(
 
     allocation : `Allocation`
     """
-    budget = check_share("budget", budget)
     if weighting not in WEIGHTINGS:
         raise CompressionSpecError(f"unknown weighting {weighting!r}; expected one of {', '.join(WEIGHTINGS)}")
     matrices = lstm_matrices(weights)
     shapes: Dict[MatrixKey, Tuple[int, int]] = {key: tuple(matrix.shape) for key, matrix in matrices.items()}
     dense = sum(rows * columns for rows, columns in shapes.values())
-    budget_parameters = math.floor(budget * dense + 1e-9)
-    smallest = minimum_allocation(shapes)
-    if budget_parameters < smallest:
-        raise CompressionSpecError(
-            f"budget {budget:g} ({budget_parameters:,} of {dense:,} parameters) is below the smallest allocation, "
-            f"rank 1 everywhere ({smallest:,} parameters, {smallest / dense:.4f})"
-        )
+    budget_parameters = parameter_budget(shapes, budget)
     spectra = output_spectra(matrices, second_moments, method)
     error_weights = None
     if weighting == "relative":

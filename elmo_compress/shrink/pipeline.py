@@ -12,14 +12,22 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable, Dict, List, Optional
 
 from elmo_compress.calibration.collect import DEFAULT_CALIBRATION_SENTENCES, calibration_sentences, load_or_compute_statistics
-from elmo_compress.calibration.statistics import InputStatistics, load_statistics_for
+from elmo_compress.calibration.statistics import InputStatistics, load_statistics_for, weights_lstm_sha256
 from elmo_compress.constants import MATRIX_TARGETS, OPTIONS_NAME, WEIGHTS_NAME
 from elmo_compress.data import default_split, read_corpus
 from elmo_compress.errors import ElmoCompressError
 from elmo_compress.factorize.checks import check_share, is_int
 from elmo_compress.outputs import OutputFolder, write_text
 from elmo_compress.reporting.compression import compression_summary
-from elmo_compress.shrink.allocation import ALLOCATION_METHODS, DEFAULT_WEIGHTING, WEIGHTINGS, Allocation, allocate
+from elmo_compress.shrink.allocation import (
+    ALLOCATION_METHODS,
+    DEFAULT_WEIGHTING,
+    WEIGHTINGS,
+    Allocation,
+    allocate,
+    lstm_matrices,
+    parameter_budget,
+)
 from elmo_compress.weights import ElmoWeights, MatrixReport, compress_weights, file_sha256
 from elmo_compress.weights.compress import matrix_report
 
@@ -112,6 +120,7 @@ def shrink_files(
     inputs = (options_file, weight_file, text_file, statistics_file)
     with OutputFolder(output_dir, inputs=inputs, names=SHRINK_OUTPUTS, force=force) as output:
         weights = ElmoWeights.load(options_file, weight_file)
+        parameter_budget({key: tuple(matrix.shape) for key, matrix in lstm_matrices(weights).items()}, settings.budget)
         text = read_corpus(text_file) if text_file else default_split()[0]
         bundle = bundle_folder(weight_file)
         report: Dict[str, Any] = {"settings": asdict(settings), "source_weights": f"{os.path.basename(weight_file)} sha256:{file_sha256(weight_file)}"}
@@ -159,7 +168,7 @@ def shrink_files(
 def _statistics(weights: ElmoWeights, text: List[List[str]], settings: ShrinkSettings, statistics_file: Optional[str]) -> InputStatistics:
     if statistics_file is not None:
         shapes = {(layer, direction, target): tuple(weights.matrix(layer, direction, target).shape) for layer, direction in weights.cells() for target in MATRIX_TARGETS}
-        return load_statistics_for(statistics_file, weights.datasets, shapes)
+        return load_statistics_for(statistics_file, weights_lstm_sha256(weights), shapes)
     return load_or_compute_statistics(weights, calibration_sentences(text, settings.calibration_sentences))
 
 

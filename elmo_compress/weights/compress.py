@@ -156,10 +156,10 @@ def compress_weights(
         for target in MATRIX_TARGETS
     }
     if statistics is None and spec.statistics is not None:
-        from elmo_compress.calibration.statistics import load_statistics_for
+        from elmo_compress.calibration.statistics import load_statistics_for, weights_lstm_sha256
 
         shapes = {key: tuple(matrix.shape) for key, matrix in matrices.items()}
-        statistics = load_statistics_for(spec.statistics, weights.datasets, shapes).second_moments
+        statistics = load_statistics_for(spec.statistics, weights_lstm_sha256(weights), shapes).second_moments
     if statistics is None and METHODS[spec.method].needs_statistics:
         raise CompressionSpecError(
             f"method {spec.method!r} needs input statistics: give the compression block a 'statistics' file "

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from elmo_compress.calibration.collect import calibration_sentences, compute_statistics, load_or_compute_statistics
-from elmo_compress.calibration.statistics import InputStatistics, StatisticsError, load_statistics_for
+from elmo_compress.calibration.statistics import InputStatistics, StatisticsError, load_statistics_for, weights_lstm_sha256
 from elmo_compress.errors import ElmoCompressError
 from elmo_compress.weights import ElmoWeights, compress_weights
 from elmo_compress.weights.synthetic import elmo_options, random_elmo_weights
@@ -59,13 +59,13 @@ def test_statistics_of_other_weights_or_shapes_are_refused(tmp_path: Path) -> No
     weights = small_weights()
     path = str(tmp_path / "statistics.npz")
     compute_statistics(weights, SENTENCES, show_progress=False).save(path)
-    assert load_statistics_for(path, weights.datasets, shapes_of(weights)).counts
+    assert load_statistics_for(path, weights_lstm_sha256(weights), shapes_of(weights)).counts
     other = small_weights(seed=1)
     with pytest.raises(StatisticsError, match=r"statistics file .* were computed from other weights"):
-        load_statistics_for(path, other.datasets, shapes_of(other))
+        load_statistics_for(path, weights_lstm_sha256(other), shapes_of(other))
     wider = random_elmo_weights(elmo_options(6, 24, filters=((1, 4), (2, 8)), char_embedding_dim=4))
     with pytest.raises(StatisticsError, match=r"do not fit this biLM: layer 0 forward input needs \(6, 6\), the file has \(8, 8\)"):
-        load_statistics_for(path, wider.datasets, shapes_of(wider))
+        load_statistics_for(path, weights_lstm_sha256(wider), shapes_of(wider))
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(StatisticsError, match="is not a calibration statistics file"):
         InputStatistics.load(str(tmp_path / "junk.npz"))
@@ -84,3 +84,23 @@ def test_calibration_sentences_and_empty_text() -> None:
         calibration_sentences([[], []], 3)
     with pytest.raises(ElmoCompressError, match="no usable sentence"):
         compute_statistics(small_weights(), [[]], show_progress=False)
+
+
+def test_in_place_surgery_reads_the_statistics_file_of_its_weights(tmp_path: Path) -> None:
+    from elmo_compress.modules import CompressedElmoBiLm, compress_elmo_bilm
+    from elmo_compress.modules.forms import as_linear_form
+
+    weights = small_weights()
+    path = str(tmp_path / "statistics.npz")
+    compute_statistics(weights, SENTENCES, show_progress=False).save(path)
+    spec = CompressionSpec.from_dict({"method": "asvd", "rank": 3, "statistics": path})
+    expected, _ = compress_weights(weights, spec)
+    bilm = CompressedElmoBiLm(weights=weights)
+    compress_elmo_bilm(bilm, spec)
+    for layer, direction in weights.cells():
+        cell = getattr(bilm._elmo_lstm, f"{('forward', 'backward')[direction]}_layer_{layer}")
+        got = as_linear_form(cell.input_linearity).to_matrix()
+        assert torch.equal(got.left, expected.matrix(layer, direction, "input").left)
+    other = CompressedElmoBiLm(weights=small_weights(seed=1))
+    with pytest.raises(StatisticsError, match="other weights"):
+        compress_elmo_bilm(other, spec)
