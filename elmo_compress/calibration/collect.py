@@ -8,7 +8,7 @@ timestep loop, so forward hooks see exactly the rows it computes (no padding).
 """
 
 import os
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import torch
 from allennlp.modules.elmo import batch_to_ids
@@ -53,49 +53,6 @@ class _Accumulator:
         self.count += rows.shape[0]
 
 
-class _GateSensitivity:
-    """
-    Running sum, per gate pre-activation z_j of one cell, of (d m / d z_j)^2, m = o * tanh(c) being the
-    cell's output before its projection: how much an error in row j of W_i x + W_h h moves the output.
-    One step, c_{t-1} taken as c_t for the forget gate (allennlp's loop does not expose it):
-    i: o tanh'(c) g s'(z_i); f: o tanh'(c) c s'(z_f); g: o tanh'(c) i tanh'(z_g); o: tanh(c) s'(z_o).
-    """
-
-    def __init__(self) -> None:
-        self.projected_input: Optional[torch.Tensor] = None
-        self.gates: Optional[torch.Tensor] = None
-        self.total: Optional[torch.Tensor] = None
-        self.count = 0
-
-    def input_done(self, module: torch.nn.Module, inputs: Any, output: torch.Tensor) -> None:
-        self.projected_input = output.detach().to(torch.float64)
-
-    def state_done(self, module: torch.nn.Module, inputs: Any, output: torch.Tensor) -> None:
-        # shape: (rows, 4 * cell)
-        self.gates = self.projected_input + output.detach().to(torch.float64)
-
-    def output_seen(self, module: torch.nn.Module, inputs: Any) -> None:
-        # shape: (rows, cell)
-        output = inputs[0].detach().to(torch.float64)
-        z_i, z_f, z_g, z_o = self.gates.chunk(4, 1)
-        input_gate, forget_gate, output_gate = torch.sigmoid(z_i), torch.sigmoid(z_f), torch.sigmoid(z_o)
-        tanh_memory = (output / output_gate).clamp(-1 + 1e-6, 1 - 1e-6)
-        memory = torch.atanh(tanh_memory)
-        through_memory = output_gate * (1 - tanh_memory**2)
-        sensitivity = torch.cat(
-            [
-                through_memory * torch.tanh(z_g) * input_gate * (1 - input_gate),
-                through_memory * memory * forget_gate * (1 - forget_gate),
-                through_memory * input_gate * (1 - torch.tanh(z_g) ** 2),
-                tanh_memory * output_gate * (1 - output_gate),
-            ],
-            dim=1,
-        )
-        squares = (sensitivity**2).sum(dim=0)
-        self.total = squares if self.total is None else self.total + squares
-        self.count += output.shape[0]
-
-
 def compute_statistics(
     weights: ElmoWeights,
     sentences: Sequence[Sequence[str]],
@@ -126,17 +83,12 @@ def compute_statistics(
         raise ElmoCompressError("the calibration text has no usable sentence")
     bilm = CompressedElmoBiLm(weights=weights, runtime=_STATELESS_LOOP).eval()
     accumulators: Dict[MatrixKey, _Accumulator] = {}
-    sensitivities: Dict[Tuple[int, int], _GateSensitivity] = {}
     handles = []
     for layer, direction, cell in lstm_cells(bilm._elmo_lstm):
         for target in MATRIX_TARGETS:
             accumulators[(layer, direction, target)] = _Accumulator()
             module = getattr(cell, TARGET_ATTRIBUTES[target])
             handles.append(module.register_forward_pre_hook(accumulators[(layer, direction, target)]))
-        sensitivity = sensitivities[(layer, direction)] = _GateSensitivity()
-        handles.append(cell.input_linearity.register_forward_hook(sensitivity.input_done))
-        handles.append(cell.state_linearity.register_forward_hook(sensitivity.state_done))
-        handles.append(cell.state_projection.register_forward_pre_hook(sensitivity.output_seen))
     order = sorted(range(len(sentences)), key=lambda index: len(sentences[index]))
     progress = bar(len(order), "calibrating", unit="sentence") if show_progress else None
     try:
@@ -155,7 +107,6 @@ def compute_statistics(
         second_moments={key: value.outer / value.count for key, value in accumulators.items()},
         means={key: value.total / value.count for key, value in accumulators.items()},
         counts={key: value.count for key, value in accumulators.items()},
-        gate_sensitivities={key: value.total / value.count for key, value in sensitivities.items()},
         weights_sha256=weights_lstm_sha256(weights),
         text_sha256=text_sha256(sentences),
         settings={"batch_size": batch_size, "sentences": len(sentences), "loop": "allennlp, stateless"},

@@ -19,7 +19,7 @@ from elmo_compress.errors import ElmoCompressError
 from elmo_compress.outputs import atomic_write_bytes
 
 STATISTICS_FORMAT = "elmo_compress/input-statistics"
-STATISTICS_FORMAT_VERSION = 2
+STATISTICS_FORMAT_VERSION = 1
 
 
 class StatisticsError(ElmoCompressError):
@@ -66,10 +66,6 @@ def _array_name(key: MatrixKey, kind: str) -> str:
     return f"{kind}/layer{layer}/{DIRECTIONS[direction]}/{target}"
 
 
-def _cell_name(layer: int, direction: int) -> str:
-    return f"gate_sensitivity/layer{layer}/{DIRECTIONS[direction]}"
-
-
 @dataclass
 class InputStatistics:
     """
@@ -83,9 +79,6 @@ class InputStatistics:
         (layer, direction, target) -> E[x], shape (n,), float64.
     counts : `Dict[Tuple[int, int, str], int]`
         How many input vectors each was averaged over.
-    gate_sensitivities : `Dict[Tuple[int, int], torch.Tensor]`
-        (layer, direction) -> E[(d m / d z_j)^2] per gate pre-activation z_j of the cell (rows of W_i
-        and W_h), shape (4 * cell,), float64 (`elmo_compress.calibration.collect._GateSensitivity`).
     weights_sha256 : `str`
         `lstm_sha256` of the biLM the inputs came from.
     text_sha256 : `str`
@@ -97,7 +90,6 @@ class InputStatistics:
     second_moments: Dict[MatrixKey, torch.Tensor]
     means: Dict[MatrixKey, torch.Tensor]
     counts: Dict[MatrixKey, int]
-    gate_sensitivities: Dict[Tuple[int, int], torch.Tensor]
     weights_sha256: str
     text_sha256: str
     settings: Dict[str, Any]
@@ -122,8 +114,6 @@ class InputStatistics:
             arrays[_array_name(key, "second_moment")] = self.second_moments[key].numpy()
             arrays[_array_name(key, "mean")] = self.means[key].numpy()
             arrays[_array_name(key, "count")] = numpy.array(self.counts[key], dtype=numpy.int64)
-        for layer, direction in sorted(self.gate_sensitivities):
-            arrays[_cell_name(layer, direction)] = self.gate_sensitivities[(layer, direction)].numpy()
         header = {
             "format": STATISTICS_FORMAT,
             "format_version": STATISTICS_FORMAT_VERSION,
@@ -160,11 +150,6 @@ class InputStatistics:
                 second_moments={key: torch.from_numpy(arrays[_array_name(key, "second_moment")]) for key in keys},
                 means={key: torch.from_numpy(arrays[_array_name(key, "mean")]) for key in keys},
                 counts={key: int(arrays[_array_name(key, "count")]) for key in keys},
-                gate_sensitivities={
-                    (layer, direction): torch.from_numpy(arrays[_cell_name(layer, direction)])
-                    for layer, direction, target in keys
-                    if target == "input"
-                },
                 weights_sha256=header["weights_sha256"],
                 text_sha256=header["text_sha256"],
                 settings=header["settings"],

@@ -34,9 +34,11 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     parser.add_argument("--method", choices=("asvd", "svd"), default="asvd", help="factorization (default: asvd)")
     parser.add_argument(
         "--weighting",
-        choices=("absolute", "relative"),
-        default="absolute",
-        help="allocation: add matrices' predicted output errors as they are, or relative to each output's energy (default: absolute)",
+        choices=("measured", "absolute", "relative"),
+        default="measured",
+        help="allocation: scale each matrix's predicted output error by how much it moved the biLM's layer outputs "
+        "when compressed alone (measured), or add the errors as they are (absolute) or relative to each output's "
+        "energy (relative) (default: measured)",
     )
     parser.add_argument("--distill-steps", type=non_negative_int, default=0, help="distillation steps after factorizing (default: 0)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed (default: 0)")

@@ -20,7 +20,7 @@ did not see (where a compressed model's inputs, which differ from the calibratio
 and it changes the objective only by delta ||W - W_r||_F^2: a share `damping` of a plain-SVD-like term.
 """
 
-from typing import Optional, Tuple
+from typing import Tuple
 
 import torch
 
@@ -121,7 +121,6 @@ def whitened_truncated_svd(
     rank: int,
     second_moment: torch.Tensor,
     damping: float = DEFAULT_DAMPING,
-    row_weights: Optional[torch.Tensor] = None,
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """
     Factorize `weight` (m x n) as `left @ right` minimizing E||(W - left right) x||^2 over inputs of
@@ -138,10 +137,6 @@ def whitened_truncated_svd(
     second_moment : `torch.Tensor`
         C = E[x x^T] of the inputs, shape (n, n).
     damping : `float`, optional (default = `0.01`)
-    row_weights : `torch.Tensor`, optional (default = `None`)
-        Shape (m,), > 0: how much an error in each output counts, d_j. The objective becomes
-        E||D^{1/2} (W - W_r) x||^2 = ||D^{1/2} (W - W_r) L||_F^2, solved by the SVD of D^{1/2} W L
-        (the weights are separable, so truncation stays optimal); `left` is then `D^{-1/2} U_r S_r^{1/2}`.
 
     # Returns
 
@@ -155,24 +150,15 @@ def whitened_truncated_svd(
     check_second_moment(second_moment, columns)
     # shape: (n, n)
     factor = input_whitening(second_moment, damping)
-    # shape: (m, 1)
-    row_scale = torch.ones(rows, 1, dtype=torch.float64) if row_weights is None else _row_scale(row_weights, rows)
     # u: (m, k), s: (k,), vh: (k, n)
-    u, s, vh = torch.linalg.svd(row_scale * weight.detach().to(torch.float64) @ factor, full_matrices=False)
+    u, s, vh = torch.linalg.svd(weight.detach().to(torch.float64) @ factor, full_matrices=False)
     u, s, vh = u[:, :rank], s[:rank], vh[:rank]
     scale = positive_pivot_signs(u) * s.sqrt()
     # shape: (m, r)
-    left = u * scale / row_scale
+    left = u * scale
     # right L = S^{1/2} V^T, i.e. L^T right^T = (S^{1/2} V^T)^T; shape: (r, n)
     right = torch.linalg.solve_triangular(factor.T, (scale.unsqueeze(1) * vh).T, upper=True).T
     return left.to(weight.dtype).contiguous(), right.to(weight.dtype).contiguous()
-
-
-def _row_scale(row_weights: torch.Tensor, rows: int) -> torch.Tensor:
-    """sqrt(d) as a column, shape (m, 1), after checking d: (m,), finite, > 0."""
-    if tuple(row_weights.shape) != (rows,) or not bool(torch.isfinite(row_weights).all()) or not bool((row_weights > 0).all()):
-        raise CompressionSpecError(f"row weights must be {rows} finite numbers > 0")
-    return row_weights.detach().to(torch.float64).sqrt().unsqueeze(1)
 
 
 def asvd_method(weight: torch.Tensor, rank: int, settings: MethodSettings) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -208,3 +194,4 @@ def svd_output_spectrum(weight: torch.Tensor, second_moment: torch.Tensor, dampi
     # s: (k,), vh: (k, n)
     _, s, vh = torch.linalg.svd(weight.detach().to(torch.float64), full_matrices=False)
     return s * torch.linalg.vector_norm(vh @ factor, dim=1)
+

@@ -6,24 +6,27 @@ calibration statistics predict it removes the most output error (`elmo_compress.
 import math
 from collections import Counter
 from dataclasses import dataclass
-from typing import Dict, Mapping, Optional, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 
 from elmo_compress.constants import MATRIX_TARGETS, MatrixKey
 from elmo_compress.errors import CompressionSpecError
 from elmo_compress.factorize import CompressionSpec, RankSpec
-from elmo_compress.factorize.allocation import allocate_ranks, minimum_allocation, predicted_error
+from elmo_compress.factorize.allocation import allocate_ranks, largest_useful_rank, minimum_allocation, predicted_error
 from elmo_compress.factorize.checks import check_share
 from elmo_compress.factorize.whitened_svd import svd_output_spectrum, whitened_singular_values
 from elmo_compress.methods import METHODS
 from elmo_compress.weights import ElmoWeights
 
-# How the predicted errors of different matrices are added up: "absolute" (expected squared error of
-# each matrix's output, the gate pre-activations) or "relative" (each divided by its matrix's whole
-# expected output energy, E||W x||^2).
-WEIGHTINGS = ("absolute", "relative")
-DEFAULT_WEIGHTING = "absolute"
+# How the predicted errors of different matrices are added up: "measured" (each scaled by how much the
+# biLM's layer outputs move per unit of it, measured on calibration text: `shrink.sensitivity`),
+# "absolute" (expected squared error of each matrix's output, the gate pre-activations, as it is) or
+# "relative" (each divided by its matrix's whole expected output energy, E||W x||^2).
+WEIGHTINGS = ("measured", "absolute", "relative")
+DEFAULT_WEIGHTING = "measured"
+# Sentences (spread over the calibration text) that `"measured"` runs the biLM on, once per matrix.
+SENSITIVITY_SENTENCES = 300
 # Methods whose output error the predictor knows: the whitened spectrum for "asvd", the output error
 # of each plain SVD component for "svd".
 ALLOCATION_METHODS = ("asvd", "svd")
@@ -87,6 +90,7 @@ def allocate(
     weighting: str = DEFAULT_WEIGHTING,
     statistics_path: Optional[str] = None,
     seed: int = 0,
+    sentences: Optional[Sequence[List[str]]] = None,
 ) -> Allocation:
     """
     A rank per LSTM matrix (layer x direction x target) whose factors store at most `budget` of the
@@ -108,6 +112,9 @@ def allocate(
         The statistics file the `"asvd"` block names.
     seed : `int`, optional (default = `0`)
         Recorded in the block.
+    sentences : `Sequence[List[str]]`, optional (default = `None`)
+        Calibration text for the `"measured"` weighting (which needs it); the first `SENSITIVITY_SENTENCES`
+        spread over it are used.
 
     # Returns
 
@@ -123,6 +130,8 @@ def allocate(
     error_weights = None
     if weighting == "relative":
         error_weights = {key: 1.0 / max(float((values**2).sum()), 1e-300) for key, values in spectra.items()}
+    elif weighting == "measured":
+        error_weights = _measured_weights(weights, matrices, spectra, budget_parameters, method, second_moments, sentences)
     ranks = allocate_ranks(spectra, shapes, budget_parameters, error_weights)
     spec = ranks_block(ranks, method, statistics_path if METHODS[method].needs_statistics else None, seed)
     return Allocation(
@@ -149,3 +158,24 @@ def ranks_block(ranks: Mapping[MatrixKey, int], method: str, statistics_path: Op
         statistics=statistics_path,
         seed=seed,
     )
+
+
+def _measured_weights(
+    weights: ElmoWeights,
+    matrices: Mapping[MatrixKey, torch.Tensor],
+    spectra: Mapping[MatrixKey, torch.Tensor],
+    budget_parameters: int,
+    method: str,
+    second_moments: Mapping[MatrixKey, torch.Tensor],
+    sentences: Optional[Sequence[List[str]]],
+) -> Dict[MatrixKey, float]:
+    """`shrink.sensitivity.measured_error_weights`, each matrix probed at the uniform rank of the budget."""
+    from elmo_compress.calibration.collect import calibration_sentences
+    from elmo_compress.shrink.sensitivity import measured_error_weights
+
+    if not sentences:
+        raise CompressionSpecError("the 'measured' weighting needs calibration sentences")
+    cost = sum(sum(matrix.shape) for matrix in matrices.values())
+    ranks = {key: max(1, min(budget_parameters // cost, largest_useful_rank(tuple(matrix.shape)))) for key, matrix in matrices.items()}
+    probe = calibration_sentences(sentences, SENSITIVITY_SENTENCES)
+    return measured_error_weights(weights, matrices, spectra, ranks, method, second_moments, probe)

@@ -44,7 +44,7 @@ class ShrinkSettings:
         Share of the dense LSTM W_i + W_h parameters the factors may store, in (0, 1].
     method : `str`, optional (default = `"asvd"`)
         `"asvd"` (activation-aware SVD) or `"svd"` (plain SVD, allocated by its predicted output error).
-    weighting : `str`, optional (default = `"absolute"`)
+    weighting : `str`, optional (default = `"measured"`)
         How errors of different matrices add up in the allocation (`shrink.allocation.WEIGHTINGS`).
     calibration_sentences : `int`, optional (default = `2000`)
         Calibration sentences, spread evenly over the text (fewer when the text has fewer).
@@ -144,7 +144,16 @@ def shrink_files(
         say(f"calibrate: {statistics.settings['sentences']} sentences, {max(statistics.counts.values()):,} input vectors per matrix ({stages[-1]['seconds']} s)")
 
         started = time.perf_counter()
-        allocation = allocate(weights, statistics.second_moments, settings.budget, settings.method, settings.weighting, os.path.abspath(output.final_path(STATISTICS_NAME)), settings.seed)
+        allocation = allocate(
+            weights,
+            statistics.second_moments,
+            settings.budget,
+            settings.method,
+            settings.weighting,
+            os.path.abspath(output.final_path(STATISTICS_NAME)),
+            settings.seed,
+            sentences=text,
+        )
         stages.append(_allocation_record(allocation))
         say(f"allocate: {allocation.parameters:,} of {allocation.budget_parameters:,} budgeted parameters ({allocation.parameters / allocation.dense_parameters:.1%}); {allocation.spec.describe()}")
 

@@ -117,19 +117,3 @@ def test_svd_output_spectrum_predicts_plain_svd_output_error() -> None:
         left, right = truncated_svd(weight, rank)
         assert output_error(weight, left @ right, inputs) == pytest.approx(float((values[rank:] ** 2).sum()), rel=1e-9)
 
-
-def test_row_weights_weigh_each_output_error() -> None:
-    weight = random_matrix(16, 8, seed=16)
-    inputs = correlated_inputs(100, 8, seed=17)
-    moment = inputs.T @ inputs / 100
-    uniform = whitened_truncated_svd(weight, 3, moment, row_weights=torch.full((16,), 4.0, dtype=torch.float64))
-    plain = whitened_truncated_svd(weight, 3, moment)
-    assert torch.allclose(uniform[0] @ uniform[1], plain[0] @ plain[1], atol=1e-12)
-    rows = torch.linspace(0.1, 10.0, 16, dtype=torch.float64)
-    left, right = whitened_truncated_svd(weight, 3, moment, damping=0.0, row_weights=rows)
-    weighted = lambda approximation: float((rows * ((inputs @ (weight - approximation).T) ** 2)).sum(dim=1).mean())
-    assert weighted(left @ right) < weighted(plain[0] @ plain[1])
-    full = whitened_truncated_svd(weight, 8, moment, row_weights=rows)
-    assert torch.allclose(full[0] @ full[1], weight, atol=1e-9)
-    with pytest.raises(CompressionSpecError, match="row weights must be 16 finite numbers > 0"):
-        whitened_truncated_svd(weight, 3, moment, row_weights=torch.zeros(16, dtype=torch.float64))
