@@ -94,11 +94,21 @@ def held_out_perplexity(bundle: str, weights: ElmoWeights, scratch: str) -> floa
     return evaluate_perplexity(lm, default_split()[1], vocabulary).mean
 
 
-def distill_stage(teacher: ElmoWeights, student: ElmoWeights, sentences: List[List[str]], settings: ShrinkSettings) -> ElmoWeights:
-    """`elmo_compress.distill.distill_weights` with `settings.distill_steps` steps (its other defaults)."""
-    from elmo_compress.distill import DistillSettings, distill_weights
+def distill_settings(settings: ShrinkSettings) -> Any:
+    """`elmo_compress.distill.DistillSettings` with `settings.distill_steps` steps and the seed (its other defaults),
+    made before any work so that bad settings, or an installation without the distill package, stop at once."""
+    try:
+        from elmo_compress.distill import DistillSettings
+    except ImportError:
+        raise ElmoCompressError("--distill-steps needs elmo_compress.distill, which this installation lacks") from None
+    return DistillSettings(steps=settings.distill_steps, seed=settings.seed)
 
-    return distill_weights(teacher, student, sentences, DistillSettings(steps=settings.distill_steps, seed=settings.seed))
+
+def distill_stage(teacher: ElmoWeights, student: ElmoWeights, sentences: List[List[str]], settings: Any) -> ElmoWeights:
+    """`elmo_compress.distill.distill_weights`: the uncompressed biLM teaches the compressed one on `sentences`."""
+    from elmo_compress.distill import distill_weights
+
+    return distill_weights(teacher, student, sentences, settings)
 
 
 def shrink_files(
@@ -118,6 +128,7 @@ def shrink_files(
     Returns the report.
     """
     inputs = (options_file, weight_file, text_file, statistics_file)
+    distillation = distill_settings(settings) if settings.distill_steps > 0 else None
     with OutputFolder(output_dir, inputs=inputs, names=SHRINK_OUTPUTS, force=force) as output:
         weights = ElmoWeights.load(options_file, weight_file)
         parameter_budget({key: tuple(matrix.shape) for key, matrix in lstm_matrices(weights).items()}, settings.budget)
@@ -160,9 +171,9 @@ def shrink_files(
         started = time.perf_counter()
         compressed, reports = compress_weights(weights, allocation.spec, source=report["source_weights"], statistics=statistics.second_moments)
         stage("factorize", started, compressed)
-        if settings.distill_steps > 0:
+        if distillation is not None:
             started = time.perf_counter()
-            compressed = distill_stage(weights, compressed, calibration_sentences(text, None), settings)
+            compressed = distill_stage(weights, compressed, calibration_sentences(text, None), distillation)
             reports = _reports(weights, compressed)
             stage("distill", started, compressed, steps=settings.distill_steps)
         compressed.save(output.path(WEIGHTS_NAME))

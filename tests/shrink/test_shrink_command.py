@@ -84,7 +84,7 @@ def test_statistics_of_other_weights(bilm, tmp_path: Path, capsys) -> None:
     capsys.readouterr()
     other_options, other_weights = write_random_bilm(tmp_path / "other", seed=1)
     out = tmp_path / "out"
-    arguments = ["shrink", other_options, other_weights, "--budget", "0.5", "--statistics", str(first / "statistics.npz"), "-o", str(out)]
+    arguments = ["shrink", other_options, other_weights, "--budget", "0.5", "--text", text, "--statistics", str(first / "statistics.npz"), "-o", str(out)]
     assert run_cli(arguments) == 2
     one_error_line(capsys, "were computed from other weights")
     assert_no_output(out)
@@ -103,3 +103,15 @@ def test_compress_calibrates_asvd_on_text(bilm, tmp_path: Path, capsys) -> None:
     assert ElmoWeights.load(str(out / "options.json"), str(out / "weights.hdf5")).matrix(0, 0, "input").method == "asvd"
     assert run_cli(["compress", options, weights, "--rank", "2", "--text", text, "-o", str(tmp_path / "svd")]) == 2
     one_error_line(capsys, "--text is calibration text for methods that need statistics")
+
+
+def test_distillation_without_the_distill_package_is_one_line(bilm, tmp_path: Path, capsys) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("elmo_compress.distill") is not None:
+        pytest.skip("elmo_compress.distill is installed: the distill stage runs (tests/distill cover it)")
+    options, weights, text = bilm
+    out = tmp_path / "out"
+    assert run_cli(["shrink", options, weights, "--budget", "0.5", "--text", text, "--distill-steps", "2", "-o", str(out)]) == 2
+    one_error_line(capsys, "--distill-steps needs elmo_compress.distill")
+    assert_no_output(out)
