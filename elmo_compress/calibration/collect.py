@@ -119,16 +119,17 @@ def default_cache_dir() -> str:
     return os.path.join(root, "calibration")
 
 
-def load_or_compute_statistics(
+def cached_statistics_file(
     weights: ElmoWeights,
     sentences: Sequence[Sequence[str]],
     cache_dir: Optional[str] = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     show_progress: bool = True,
-) -> InputStatistics:
+) -> str:
     """
-    `compute_statistics`, computed once per biLM, text and settings: kept in `cache_dir` (default
-    `default_cache_dir()`) under the sha256 of the three, and read from there when present.
+    The statistics file of `weights` on `sentences`: computed once per biLM, text and settings, kept in
+    `cache_dir` (default `default_cache_dir()`) under the sha256 of the three (written atomically), and
+    found there afterwards. A damaged entry is computed again.
     """
     usable = [list(tokens) for tokens in sentences if tokens]
     if not usable:
@@ -138,15 +139,25 @@ def load_or_compute_statistics(
     path = os.path.join(cache_dir or default_cache_dir(), f"{key}.npz")
     if os.path.isfile(path):
         try:
-            statistics = InputStatistics.load(path)
-            if statistics.key == key:
-                return statistics
+            if InputStatistics.load(path).key == key:
+                return path
         except StatisticsError:
             pass  # a damaged cache entry is recomputed and replaced
     statistics = compute_statistics(weights, usable, batch_size, show_progress)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     statistics.save(path)
-    return statistics
+    return path
+
+
+def load_or_compute_statistics(
+    weights: ElmoWeights,
+    sentences: Sequence[Sequence[str]],
+    cache_dir: Optional[str] = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    show_progress: bool = True,
+) -> InputStatistics:
+    """`compute_statistics` through the cache of `cached_statistics_file`."""
+    return InputStatistics.load(cached_statistics_file(weights, sentences, cache_dir, batch_size, show_progress))
 
 
 def calibration_sentences(sentences: Sequence[List[str]], count: Optional[int]) -> List[List[str]]:

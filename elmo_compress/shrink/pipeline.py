@@ -138,16 +138,17 @@ def shrink_files(
         stages: List[Dict[str, Any]] = []
         report["stages"] = stages
 
-        def stage(name: str, started: float, bilm: ElmoWeights, **details: Any) -> None:
-            record = {"stage": name, "seconds": round(time.perf_counter() - started, 1), "lstm_parameters": _lstm_parameters(bilm), **details}
+        def stage(name: str, started: Optional[float], bilm: ElmoWeights, **details: Any) -> None:
+            record: Dict[str, Any] = {"stage": name, "lstm_parameters": _lstm_parameters(bilm), **details}
+            if started is not None:
+                record["seconds"] = round(time.perf_counter() - started, 1)
             if bundle is not None:
                 record["held_out_perplexity"] = held_out_perplexity(bundle, bilm, output.staged_folder)
             stages.append(record)
             shown = {key: value for key, value in record.items() if key not in ("stage",)}
             say(f"{name}: " + ", ".join(f"{key} {_shown(value)}" for key, value in shown.items()))
 
-        started = time.perf_counter()
-        stage("uncompressed", started, weights)
+        stage("uncompressed", None, weights)
         started = time.perf_counter()
         statistics = _statistics(weights, text, settings, statistics_file)
         statistics.save(output.path(STATISTICS_NAME))
