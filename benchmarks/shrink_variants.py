@@ -34,7 +34,9 @@ from elmo_compress.weights import ElmoWeights, compress_weights
 UNIFORM_RANKS = {0.133: 8, 0.27: 16, 0.53: 32}
 
 
-def variants(weights: ElmoWeights, statistics, budget: float, text) -> Dict[str, Callable[[], Tuple[CompressionSpec, float, bool]]]:
+def variants(
+    weights: ElmoWeights, statistics, budget: float, text
+) -> Dict[str, Callable[[], Tuple[CompressionSpec, float, bool]]]:
     """name -> a function giving (spec, predicted error or nan, bias correction)."""
     uniform = UNIFORM_RANKS.get(budget)
     keys = [(layer, direction, target) for layer, direction in weights.cells() for target in MATRIX_TARGETS]
@@ -43,13 +45,21 @@ def variants(weights: ElmoWeights, statistics, budget: float, text) -> Dict[str,
         for method in ("svd", "asvd"):
             for bias in (False, True):
                 name = f"{method} rank {uniform} both" + (" + bias" if bias else "")
-                table[name] = lambda method=method, bias=bias: (ranks_block({key: uniform for key in keys}, method, None), float("nan"), bias)
+                table[name] = lambda method=method, bias=bias: (
+                    ranks_block({key: uniform for key in keys}, method, None),
+                    float("nan"),
+                    bias,
+                )
     for method in ("svd", "asvd"):
         for weighting in WEIGHTINGS:
             for bias in (False, True):
+
                 def make(method=method, weighting=weighting, bias=bias):
-                    allocation = allocate(weights, statistics.second_moments, budget, method, weighting, sentences=text)
+                    allocation = allocate(
+                        weights, statistics.second_moments, budget, method, weighting, sentences=text
+                    )
                     return allocation.spec, allocation.predicted_error, bias
+
                 table[f"allocated {method}, {weighting}" + (" + bias" if bias else "")] = make
     return table
 
@@ -58,11 +68,17 @@ def main(argv: List[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--budgets", type=float, nargs="+", default=[0.133, 0.27, 0.53])
     parser.add_argument("--calibration-sentences", type=int, default=2000)
-    parser.add_argument("--variants", nargs="*", help="names of the variants to run, e.g. 'svd rank 8 both' 'allocated asvd, measured' (default: all)")
+    parser.add_argument(
+        "--variants",
+        nargs="*",
+        help="names of the variants to run, e.g. 'svd rank 8 both' 'allocated asvd, measured' (default: all)",
+    )
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     set_threads(args.threads)
-    weights = ElmoWeights.load(os.path.join(DEMO_BILM_DIR, "options.json"), os.path.join(DEMO_BILM_DIR, "weights.hdf5"))
+    weights = ElmoWeights.load(
+        os.path.join(DEMO_BILM_DIR, "options.json"), os.path.join(DEMO_BILM_DIR, "weights.hdf5")
+    )
     text = default_split()[0]
     statistics = load_or_compute_statistics(weights, calibration_sentences(text, args.calibration_sentences))
     rows = []
@@ -80,9 +96,22 @@ def main(argv: List[str]) -> None:
                     compressed = correct_biases(weights, compressed, statistics.means)
                 perplexity = held_out_perplexity(DEMO_BILM_DIR, compressed, scratch)
                 parameters = sum(compressed.matrix(*key).num_parameters() for key in compressed.matrices)
-                rows.append([f"{budget:g}", name, f"{parameters:,}", f"{predicted:.1f}", f"{perplexity:.2f}", f"{perplexity / baseline:.3f}"])
+                rows.append(
+                    [
+                        f"{budget:g}",
+                        name,
+                        f"{parameters:,}",
+                        f"{predicted:.1f}",
+                        f"{perplexity:.2f}",
+                        f"{perplexity / baseline:.3f}",
+                    ]
+                )
                 print(f"{budget:g} {name}: {perplexity:.2f} ({spec.describe()})", file=sys.stderr)
-    print(format_table(["budget", "variant", "LSTM W_i+W_h params", "predicted error", "perplexity", "x uncompressed"], rows))
+    print(
+        format_table(
+            ["budget", "variant", "LSTM W_i+W_h params", "predicted error", "perplexity", "x uncompressed"], rows
+        )
+    )
 
 
 if __name__ == "__main__":

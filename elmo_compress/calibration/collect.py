@@ -115,7 +115,9 @@ def compute_statistics(
 
 def default_cache_dir() -> str:
     """Where computed statistics are kept: `$ELMO_COMPRESS_CACHE/calibration`, else `~/.cache/elmo_compress/calibration`."""
-    root = os.environ.get("ELMO_COMPRESS_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "elmo_compress")
+    root = os.environ.get("ELMO_COMPRESS_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "elmo_compress"
+    )
     return os.path.join(root, "calibration")
 
 

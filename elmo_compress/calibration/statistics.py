@@ -57,7 +57,9 @@ def text_sha256(sentences: Sequence[Sequence[str]]) -> str:
 
 def statistics_key(weights_digest: str, text_digest: str, settings: Mapping[str, Any]) -> str:
     """The cache key of one calibration: sha256 of the weights', text's digests and the settings."""
-    record = json.dumps({"weights": weights_digest, "text": text_digest, "settings": dict(settings)}, sort_keys=True)
+    record = json.dumps(
+        {"weights": weights_digest, "text": text_digest, "settings": dict(settings)}, sort_keys=True
+    )
     return hashlib.sha256(record.encode("utf-8")).hexdigest()
 
 
@@ -98,15 +100,12 @@ class InputStatistics:
     def key(self) -> str:
         return statistics_key(self.weights_sha256, self.text_sha256, self.settings)
 
-    def covariances(self) -> Dict[MatrixKey, torch.Tensor]:
-        """E[(x - E[x])(x - E[x])^T] = E[x x^T] - E[x] E[x]^T per matrix: the second moment left once a
-        bias correction (`elmo_compress.shrink.bias`) has taken the mean part of the error."""
-        return {key: moment - torch.outer(self.means[key], self.means[key]) for key, moment in self.second_moments.items()}
-
     def check_matches(self, lstm_digest: str, where: str = "input statistics") -> None:
         """Refuse statistics of other weights (`lstm_digest`: `lstm_sha256` of the biLM being compressed)."""
         if lstm_digest != self.weights_sha256:
-            raise StatisticsError(f"{where} were computed from other weights (LSTM sha256 {self.weights_sha256[:12]}...)")
+            raise StatisticsError(
+                f"{where} were computed from other weights (LSTM sha256 {self.weights_sha256[:12]}...)"
+            )
 
     def to_bytes(self) -> bytes:
         arrays = {}
@@ -141,10 +140,16 @@ class InputStatistics:
         except FileNotFoundError:
             raise StatisticsError(f"statistics file not found: {path}") from None
         except (OSError, ValueError, KeyError, EOFError) as error:
-            raise StatisticsError(f"{path} is not a calibration statistics file ({type(error).__name__})") from None
+            raise StatisticsError(
+                f"{path} is not a calibration statistics file ({type(error).__name__})"
+            ) from None
         if header.get("format") != STATISTICS_FORMAT or header.get("format_version") != STATISTICS_FORMAT_VERSION:
-            raise StatisticsError(f"{path} is not a calibration statistics file of version {STATISTICS_FORMAT_VERSION}")
-        keys: List[MatrixKey] = [(int(layer), int(direction), str(target)) for layer, direction, target in header["matrices"]]
+            raise StatisticsError(
+                f"{path} is not a calibration statistics file of version {STATISTICS_FORMAT_VERSION}"
+            )
+        keys: List[MatrixKey] = [
+            (int(layer), int(direction), str(target)) for layer, direction, target in header["matrices"]
+        ]
         try:
             return cls(
                 second_moments={key: torch.from_numpy(arrays[_array_name(key, "second_moment")]) for key in keys},

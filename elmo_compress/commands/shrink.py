@@ -26,11 +26,16 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     parser.add_argument("options_file", help="ELMo options.json")
     parser.add_argument("weight_file", help="official ELMo weights.hdf5")
     parser.add_argument(
-        "--budget", type=share, required=True, help="share of the dense LSTM W_i + W_h parameters to keep, in (0, 1]"
+        "--budget",
+        type=share,
+        required=True,
+        help="share of the dense LSTM W_i + W_h parameters to keep, in (0, 1]",
     )
     add_output_dir(parser, "folder for the compressed weights, options, block, statistics and report")
     add_calibration_arguments(parser)
-    parser.add_argument("--statistics", metavar="FILE", help="calibration statistics of these weights (instead of calibrating)")
+    parser.add_argument(
+        "--statistics", metavar="FILE", help="calibration statistics of these weights (instead of calibrating)"
+    )
     parser.add_argument("--method", choices=("asvd", "svd"), default="asvd", help="factorization (default: asvd)")
     parser.add_argument(
         "--weighting",
@@ -40,7 +45,12 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
         "when compressed alone (measured), or add the errors as they are (absolute) or relative to each output's "
         "energy (relative) (default: measured)",
     )
-    parser.add_argument("--distill-steps", type=non_negative_int, default=0, help="distillation steps after factorizing (default: 0)")
+    parser.add_argument(
+        "--distill-steps",
+        type=non_negative_int,
+        default=0,
+        help="distillation steps after factorizing (default: 0)",
+    )
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed (default: 0)")
     add_threads(parser)
     return parser
@@ -48,6 +58,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
 
 def run(args: argparse.Namespace) -> None:
     from elmo_compress.shrink import ShrinkSettings, shrink_files
+    from elmo_compress.shrink.pipeline import SHRINK_OUTPUTS
 
     settings = ShrinkSettings(
         budget=args.budget,
@@ -57,5 +68,8 @@ def run(args: argparse.Namespace) -> None:
         distill_steps=args.distill_steps,
         seed=args.seed,
     )
-    shrink_files(args.options_file, args.weight_file, args.output_dir, settings, args.text, args.statistics, args.force)
-    print(f"wrote {', '.join(os.path.join(args.output_dir, name) for name in ('weights.hdf5', 'options.json', 'compression.json'))} and the report")
+    shrink_files(
+        args.options_file, args.weight_file, args.output_dir, settings, args.text, args.statistics, args.force
+    )
+    written = ", ".join(os.path.join(args.output_dir, name) for name in SHRINK_OUTPUTS)
+    print(f"wrote {written}")

@@ -96,9 +96,14 @@ def allocate_ranks(
     return ranks
 
 
-def predicted_error(spectra: Mapping[Key, torch.Tensor], ranks: Mapping[Key, int], error_weights: Optional[Mapping[Key, float]] = None) -> float:
+def predicted_error(
+    spectra: Mapping[Key, torch.Tensor],
+    ranks: Mapping[Key, int],
+    error_weights: Optional[Mapping[Key, float]] = None,
+) -> float:
     """sum_k w_k sum_{i > r_k} s_{k,i}^2: what `allocate_ranks` minimizes."""
     return sum(
-        (1.0 if error_weights is None else error_weights[key]) * float((spectra[key][rank:].to(torch.float64) ** 2).sum())
+        (1.0 if error_weights is None else error_weights[key])
+        * float((spectra[key][rank:].to(torch.float64) ** 2).sum())
         for key, rank in ranks.items()
     )

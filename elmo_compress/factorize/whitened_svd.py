@@ -50,7 +50,9 @@ def check_second_moment(second_moment: torch.Tensor, columns: int) -> torch.Tens
         Shape (n, n), float64, symmetrized.
     """
     if not isinstance(second_moment, torch.Tensor) or tuple(second_moment.shape) != (columns, columns):
-        got = tuple(second_moment.shape) if isinstance(second_moment, torch.Tensor) else type(second_moment).__name__
+        got = (
+            tuple(second_moment.shape) if isinstance(second_moment, torch.Tensor) else type(second_moment).__name__
+        )
         raise CompressionSpecError(f"input statistics must be a ({columns}, {columns}) second moment, got {got}")
     if not bool(torch.isfinite(second_moment).all()):
         raise CompressionSpecError("input statistics contain NaN or infinite values")
@@ -164,11 +166,15 @@ def whitened_truncated_svd(
 def asvd_method(weight: torch.Tensor, rank: int, settings: MethodSettings) -> Tuple[torch.Tensor, torch.Tensor]:
     """Method `"asvd"` of `elmo_compress.methods`: `whitened_truncated_svd` with `settings.statistics`."""
     if settings.statistics is None:
-        raise CompressionSpecError("method 'asvd' needs the second moment of the matrix's inputs (calibration statistics)")
+        raise CompressionSpecError(
+            "method 'asvd' needs the second moment of the matrix's inputs (calibration statistics)"
+        )
     return whitened_truncated_svd(weight, rank, settings.statistics)
 
 
-def svd_output_spectrum(weight: torch.Tensor, second_moment: torch.Tensor, damping: float = DEFAULT_DAMPING) -> torch.Tensor:
+def svd_output_spectrum(
+    weight: torch.Tensor, second_moment: torch.Tensor, damping: float = DEFAULT_DAMPING
+) -> torch.Tensor:
     """
     Per component of the plain SVD W = sum_i s_i u_i v_i^T, the square root of the expected output
     error it leaves when dropped: s_i sqrt(v_i^T (C + delta I) v_i) (the u_i are orthonormal, so the
@@ -194,4 +200,3 @@ def svd_output_spectrum(weight: torch.Tensor, second_moment: torch.Tensor, dampi
     # s: (k,), vh: (k, n)
     _, s, vh = torch.linalg.svd(weight.detach().to(torch.float64), full_matrices=False)
     return s * torch.linalg.vector_norm(vh @ factor, dim=1)
-

@@ -13,7 +13,12 @@ import torch
 from elmo_compress.constants import MATRIX_TARGETS, MatrixKey
 from elmo_compress.errors import CompressionSpecError
 from elmo_compress.factorize import CompressionSpec, RankSpec
-from elmo_compress.factorize.allocation import allocate_ranks, largest_useful_rank, minimum_allocation, predicted_error
+from elmo_compress.factorize.allocation import (
+    allocate_ranks,
+    largest_useful_rank,
+    minimum_allocation,
+    predicted_error,
+)
 from elmo_compress.factorize.checks import check_share
 from elmo_compress.factorize.whitened_svd import svd_output_spectrum, whitened_singular_values
 from elmo_compress.methods import METHODS
@@ -77,7 +82,9 @@ def output_spectra(
 ) -> Dict[MatrixKey, torch.Tensor]:
     """Per matrix, the values whose squares past rank r are the predicted output error of `method` at r."""
     if method not in ALLOCATION_METHODS:
-        raise CompressionSpecError(f"allocation knows the error of {', '.join(ALLOCATION_METHODS)}, not {method!r}")
+        raise CompressionSpecError(
+            f"allocation knows the error of {', '.join(ALLOCATION_METHODS)}, not {method!r}"
+        )
     spectrum = whitened_singular_values if method == "asvd" else svd_output_spectrum
     return {key: spectrum(matrix, second_moments[key]) for key, matrix in matrices.items()}
 
@@ -131,7 +138,9 @@ def allocate(
     if weighting == "relative":
         error_weights = {key: 1.0 / max(float((values**2).sum()), 1e-300) for key, values in spectra.items()}
     elif weighting == "measured":
-        error_weights = _measured_weights(weights, matrices, spectra, budget_parameters, method, second_moments, sentences)
+        error_weights = _measured_weights(
+            weights, matrices, spectra, budget_parameters, method, second_moments, sentences
+        )
     ranks = allocate_ranks(spectra, shapes, budget_parameters, error_weights)
     spec = ranks_block(ranks, method, statistics_path if METHODS[method].needs_statistics else None, seed)
     return Allocation(
@@ -144,7 +153,9 @@ def allocate(
     )
 
 
-def ranks_block(ranks: Mapping[MatrixKey, int], method: str, statistics_path: Optional[str], seed: int = 0) -> CompressionSpec:
+def ranks_block(
+    ranks: Mapping[MatrixKey, int], method: str, statistics_path: Optional[str], seed: int = 0
+) -> CompressionSpec:
     """The compression block of one rank per matrix: the commonest rank on top, every matrix named per direction."""
     common = Counter(ranks.values()).most_common(1)[0][0]
     directions: Dict[Tuple[int, int], Dict[str, RankSpec]] = {}
@@ -176,6 +187,9 @@ def _measured_weights(
     if not sentences:
         raise CompressionSpecError("the 'measured' weighting needs calibration sentences")
     cost = sum(sum(matrix.shape) for matrix in matrices.values())
-    ranks = {key: max(1, min(budget_parameters // cost, largest_useful_rank(tuple(matrix.shape)))) for key, matrix in matrices.items()}
+    ranks = {
+        key: max(1, min(budget_parameters // cost, largest_useful_rank(tuple(matrix.shape))))
+        for key, matrix in matrices.items()
+    }
     probe = calibration_sentences(sentences, SENSITIVITY_SENTENCES)
     return measured_error_weights(weights, matrices, spectra, ranks, method, second_moments, probe)

@@ -15,7 +15,9 @@ from elmo_compress.weights import ElmoWeights
 from elmo_compress.weights.layout import cell_group, torch_gates_to_tf
 
 
-def correct_biases(original: ElmoWeights, compressed: ElmoWeights, means: Mapping[MatrixKey, torch.Tensor]) -> ElmoWeights:
+def correct_biases(
+    original: ElmoWeights, compressed: ElmoWeights, means: Mapping[MatrixKey, torch.Tensor]
+) -> ElmoWeights:
     """
     A copy of `compressed` whose LSTM biases include sum over targets of (W - W_r) E[x].
 
@@ -37,8 +39,13 @@ def correct_biases(original: ElmoWeights, compressed: ElmoWeights, means: Mappin
         # shape: (4 * cell,), allennlp's gate order
         shift = torch.zeros(4 * cell_size, dtype=torch.float64)
         for target in MATRIX_TARGETS:
-            error = original.matrix(layer, direction, target).to_dense().double() - compressed.matrix(layer, direction, target).to_dense().double()
+            error = (
+                original.matrix(layer, direction, target).to_dense().double()
+                - compressed.matrix(layer, direction, target).to_dense().double()
+            )
             shift += error @ means[(layer, direction, target)].double()
         name = f"{cell_group(layer, direction)}/B"
-        datasets[name] = (datasets[name].astype(numpy.float64) + torch_gates_to_tf(shift.numpy(), cell_size)).astype(datasets[name].dtype)
+        datasets[name] = (
+            datasets[name].astype(numpy.float64) + torch_gates_to_tf(shift.numpy(), cell_size)
+        ).astype(datasets[name].dtype)
     return ElmoWeights(compressed.options, datasets, compressed.matrices, compressed.metadata)

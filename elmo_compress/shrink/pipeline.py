@@ -11,7 +11,11 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Dict, List, Optional
 
-from elmo_compress.calibration.collect import DEFAULT_CALIBRATION_SENTENCES, calibration_sentences, load_or_compute_statistics
+from elmo_compress.calibration.collect import (
+    DEFAULT_CALIBRATION_SENTENCES,
+    calibration_sentences,
+    load_or_compute_statistics,
+)
 from elmo_compress.calibration.statistics import InputStatistics, load_statistics_for, weights_lstm_sha256
 from elmo_compress.constants import MATRIX_TARGETS, OPTIONS_NAME, WEIGHTS_NAME
 from elmo_compress.data import default_split, read_corpus
@@ -63,12 +67,18 @@ class ShrinkSettings:
     def __post_init__(self) -> None:
         check_share("budget", self.budget)
         if self.method not in ALLOCATION_METHODS:
-            raise ElmoCompressError(f"shrink: method must be one of {', '.join(ALLOCATION_METHODS)}, got {self.method!r}")
+            raise ElmoCompressError(
+                f"shrink: method must be one of {', '.join(ALLOCATION_METHODS)}, got {self.method!r}"
+            )
         if self.weighting not in WEIGHTINGS:
-            raise ElmoCompressError(f"shrink: weighting must be one of {', '.join(WEIGHTINGS)}, got {self.weighting!r}")
+            raise ElmoCompressError(
+                f"shrink: weighting must be one of {', '.join(WEIGHTINGS)}, got {self.weighting!r}"
+            )
         for name, least in (("calibration_sentences", 1), ("distill_steps", 0), ("seed", 0)):
             if not is_int(getattr(self, name)) or getattr(self, name) < least:
-                raise ElmoCompressError(f"shrink: {name} must be an integer >= {least}, got {getattr(self, name)!r}")
+                raise ElmoCompressError(
+                    f"shrink: {name} must be an integer >= {least}, got {getattr(self, name)!r}"
+                )
 
 
 def bundle_folder(weight_file: str) -> Optional[str]:
@@ -76,7 +86,9 @@ def bundle_folder(weight_file: str) -> Optional[str]:
     from elmo_compress.lm.bundle import SOFTMAX_NAME, VOCABULARY_NAME
 
     folder = os.path.dirname(os.path.abspath(weight_file))
-    has_all = all(os.path.isfile(os.path.join(folder, name)) for name in (SOFTMAX_NAME, VOCABULARY_NAME, OPTIONS_NAME))
+    has_all = all(
+        os.path.isfile(os.path.join(folder, name)) for name in (SOFTMAX_NAME, VOCABULARY_NAME, OPTIONS_NAME)
+    )
     return folder if has_all else None
 
 
@@ -100,11 +112,15 @@ def distill_settings(settings: ShrinkSettings) -> Any:
     try:
         from elmo_compress.distill import DistillSettings
     except ImportError:
-        raise ElmoCompressError("--distill-steps needs elmo_compress.distill, which this installation lacks") from None
+        raise ElmoCompressError(
+            "--distill-steps needs elmo_compress.distill, which this installation lacks"
+        ) from None
     return DistillSettings(steps=settings.distill_steps, seed=settings.seed)
 
 
-def distill_stage(teacher: ElmoWeights, student: ElmoWeights, sentences: List[List[str]], settings: Any) -> ElmoWeights:
+def distill_stage(
+    teacher: ElmoWeights, student: ElmoWeights, sentences: List[List[str]], settings: Any
+) -> ElmoWeights:
     """`elmo_compress.distill.distill_weights`: the uncompressed biLM teaches the compressed one on `sentences`."""
     from elmo_compress.distill import distill_weights
 
@@ -122,7 +138,7 @@ def shrink_files(
     say: Callable[[str], None] = print,
 ) -> Dict[str, Any]:
     """
-    Shrink an official bilm to `settings.budget` of its LSTM W_i + W_h parameters and write
+    Shrink an official biLM to `settings.budget` of its LSTM W_i + W_h parameters and write
     `output_dir/{weights.hdf5, options.json, compression.json, statistics.npz, shrink_report.json}` as a
     set (nothing on failure). `statistics_file` (made from these weights) replaces the calibration.
     Returns the report.
@@ -131,10 +147,15 @@ def shrink_files(
     distillation = distill_settings(settings) if settings.distill_steps > 0 else None
     with OutputFolder(output_dir, inputs=inputs, names=SHRINK_OUTPUTS, force=force) as output:
         weights = ElmoWeights.load(options_file, weight_file)
-        parameter_budget({key: tuple(matrix.shape) for key, matrix in lstm_matrices(weights).items()}, settings.budget)
+        parameter_budget(
+            {key: tuple(matrix.shape) for key, matrix in lstm_matrices(weights).items()}, settings.budget
+        )
         text = read_corpus(text_file) if text_file else default_split()[0]
         bundle = bundle_folder(weight_file)
-        report: Dict[str, Any] = {"settings": asdict(settings), "source_weights": f"{os.path.basename(weight_file)} sha256:{file_sha256(weight_file)}"}
+        report: Dict[str, Any] = {
+            "settings": asdict(settings),
+            "source_weights": f"{os.path.basename(weight_file)} sha256:{file_sha256(weight_file)}",
+        }
         stages: List[Dict[str, Any]] = []
         report["stages"] = stages
 
@@ -152,8 +173,16 @@ def shrink_files(
         started = time.perf_counter()
         statistics = _statistics(weights, text, settings, statistics_file)
         statistics.save(output.path(STATISTICS_NAME))
-        stages.append({"stage": "calibrate", "seconds": round(time.perf_counter() - started, 1), "settings": statistics.settings, "key": statistics.key})
-        say(f"calibrate: {statistics.settings['sentences']} sentences, {max(statistics.counts.values()):,} input vectors per matrix ({stages[-1]['seconds']} s)")
+        stages.append(
+            {
+                "stage": "calibrate",
+                "seconds": round(time.perf_counter() - started, 1),
+                "settings": statistics.settings,
+                "key": statistics.key,
+            }
+        )
+        vectors = max(statistics.counts.values())
+        say(f"calibrate: {statistics.settings['sentences']} sentences, {vectors:,} input vectors per matrix")
 
         started = time.perf_counter()
         allocation = allocate(
@@ -166,11 +195,17 @@ def shrink_files(
             settings.seed,
             sentences=text,
         )
-        stages.append(_allocation_record(allocation))
-        say(f"allocate: {allocation.parameters:,} of {allocation.budget_parameters:,} budgeted parameters ({allocation.parameters / allocation.dense_parameters:.1%}); {allocation.spec.describe()}")
+        stages.append({**_allocation_record(allocation), "seconds": round(time.perf_counter() - started, 1)})
+        share = allocation.parameters / allocation.dense_parameters
+        say(
+            f"allocate ({settings.weighting}): {allocation.parameters:,} of {allocation.budget_parameters:,} budgeted"
+        )
+        say(f"  parameters ({share:.1%}); {allocation.spec.describe()}")
 
         started = time.perf_counter()
-        compressed, reports = compress_weights(weights, allocation.spec, source=report["source_weights"], statistics=statistics.second_moments)
+        compressed, reports = compress_weights(
+            weights, allocation.spec, source=report["source_weights"], statistics=statistics.second_moments
+        )
         stage("factorize", started, compressed)
         if distillation is not None:
             started = time.perf_counter()
@@ -186,9 +221,15 @@ def shrink_files(
     return report
 
 
-def _statistics(weights: ElmoWeights, text: List[List[str]], settings: ShrinkSettings, statistics_file: Optional[str]) -> InputStatistics:
+def _statistics(
+    weights: ElmoWeights, text: List[List[str]], settings: ShrinkSettings, statistics_file: Optional[str]
+) -> InputStatistics:
     if statistics_file is not None:
-        shapes = {(layer, direction, target): tuple(weights.matrix(layer, direction, target).shape) for layer, direction in weights.cells() for target in MATRIX_TARGETS}
+        shapes = {
+            (layer, direction, target): tuple(weights.matrix(layer, direction, target).shape)
+            for layer, direction in weights.cells()
+            for target in MATRIX_TARGETS
+        }
         return load_statistics_for(statistics_file, weights_lstm_sha256(weights), shapes)
     return load_or_compute_statistics(weights, calibration_sentences(text, settings.calibration_sentences))
 
@@ -200,16 +241,26 @@ def _allocation_record(allocation: Allocation) -> Dict[str, Any]:
         "parameters": allocation.parameters,
         "dense_parameters": allocation.dense_parameters,
         "predicted_error": allocation.predicted_error,
-        "ranks": [{"layer": layer, "direction": direction, "target": target, "rank": rank} for (layer, direction, target), rank in sorted(allocation.ranks.items())],
+        "ranks": [
+            {"layer": layer, "direction": direction, "target": target, "rank": rank}
+            for (layer, direction, target), rank in sorted(allocation.ranks.items())
+        ],
     }
 
 
 def _reports(original: ElmoWeights, compressed: ElmoWeights) -> List[MatrixReport]:
-    return [matrix_report(key, original.matrix(*key).to_dense(), compressed.matrices[key]) for key in sorted(compressed.matrices)]
+    return [
+        matrix_report(key, original.matrix(*key).to_dense(), compressed.matrices[key])
+        for key in sorted(compressed.matrices)
+    ]
 
 
 def _lstm_parameters(weights: ElmoWeights) -> int:
-    return sum(weights.matrix(layer, direction, target).num_parameters() for layer, direction in weights.cells() for target in MATRIX_TARGETS)
+    return sum(
+        weights.matrix(layer, direction, target).num_parameters()
+        for layer, direction in weights.cells()
+        for target in MATRIX_TARGETS
+    )
 
 
 def _shown(value: Any) -> str:

@@ -6,7 +6,12 @@ import pytest
 import torch
 
 from elmo_compress.errors import CompressionSpecError
-from elmo_compress.factorize.allocation import allocate_ranks, largest_useful_rank, minimum_allocation, predicted_error
+from elmo_compress.factorize.allocation import (
+    allocate_ranks,
+    largest_useful_rank,
+    minimum_allocation,
+    predicted_error,
+)
 
 
 def spectra_of(values):
@@ -14,7 +19,9 @@ def spectra_of(values):
 
 
 def test_equal_costs_give_the_exhaustive_optimum() -> None:
-    spectra = spectra_of({"a": [5.0, 4.0, 1.0, 0.5, 0.1], "b": [3.0, 2.9, 2.8, 0.2, 0.1], "c": [9.0, 0.3, 0.2, 0.1, 0.0]})
+    spectra = spectra_of(
+        {"a": [5.0, 4.0, 1.0, 0.5, 0.1], "b": [3.0, 2.9, 2.8, 0.2, 0.1], "c": [9.0, 0.3, 0.2, 0.1, 0.0]}
+    )
     shapes = {key: (12, 5) for key in spectra}  # largest useful rank 3
     for steps in range(3, 10):
         budget = steps * 17
@@ -31,7 +38,10 @@ def test_equal_costs_give_the_exhaustive_optimum() -> None:
 def test_budget_is_met_exactly_or_below_with_unequal_costs() -> None:
     generator = torch.Generator().manual_seed(0)
     shapes = {"wide": (40, 10), "tall": (30, 20), "small": (8, 8)}
-    spectra = {key: torch.sort(torch.rand(min(shape), generator=generator, dtype=torch.float64), descending=True).values for key, shape in shapes.items()}
+    spectra = {
+        key: torch.sort(torch.rand(min(shape), generator=generator, dtype=torch.float64), descending=True).values
+        for key, shape in shapes.items()
+    }
     for budget in range(minimum_allocation(shapes), 2000, 37):
         ranks = allocate_ranks(spectra, shapes, budget)
         used = sum(rank * sum(shapes[key]) for key, rank in ranks.items())
@@ -39,7 +49,9 @@ def test_budget_is_met_exactly_or_below_with_unequal_costs() -> None:
         assert all(1 <= rank <= largest_useful_rank(shapes[key]) for key, rank in ranks.items())
         # nothing else fits: every matrix below its cap is more expensive than what is left
         left = budget - used
-        assert all(sum(shapes[key]) > left for key, rank in ranks.items() if rank < largest_useful_rank(shapes[key]))
+        assert all(
+            sum(shapes[key]) > left for key, rank in ranks.items() if rank < largest_useful_rank(shapes[key])
+        )
 
 
 def test_error_weights_steer_the_allocation() -> None:

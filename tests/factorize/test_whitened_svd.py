@@ -95,7 +95,9 @@ def test_float32_weight_gives_float32_factors_and_the_method_reads_settings() ->
     moment = torch.diag(torch.arange(1, 9, dtype=torch.float64))
     matrix = compress_matrix(weight, "asvd", 3, settings=MethodSettings(statistics=moment))
     left, right = whitened_truncated_svd(weight, 3, moment)
-    assert matrix.left.dtype == torch.float32 and torch.equal(matrix.left, left) and torch.equal(matrix.right, right)
+    assert (
+        matrix.left.dtype == torch.float32 and torch.equal(matrix.left, left) and torch.equal(matrix.right, right)
+    )
 
 
 def test_bad_statistics_are_one_line_errors() -> None:
@@ -115,5 +117,6 @@ def test_svd_output_spectrum_predicts_plain_svd_output_error() -> None:
     values = svd_output_spectrum(weight, moment, damping=0.0)
     for rank in (1, 4, 9):
         left, right = truncated_svd(weight, rank)
-        assert output_error(weight, left @ right, inputs) == pytest.approx(float((values[rank:] ** 2).sum()), rel=1e-9)
-
+        assert output_error(weight, left @ right, inputs) == pytest.approx(
+            float((values[rank:] ** 2).sum()), rel=1e-9
+        )

@@ -31,7 +31,9 @@ def test_measured_weighting_needs_text_and_budgets_are_checked() -> None:
     statistics = compute_statistics(weights, SENTENCES, show_progress=False)
     with pytest.raises(CompressionSpecError, match="'measured' weighting needs calibration sentences"):
         allocate(weights, statistics.second_moments, 0.5, "asvd", "measured")
-    with pytest.raises(CompressionSpecError, match=r"budget 0.05 \(307 of 6,144 parameters\) is below the smallest allocation"):
+    with pytest.raises(
+        CompressionSpecError, match=r"budget 0.05 \(307 of 6,144 parameters\) is below the smallest allocation"
+    ):
         allocate(weights, statistics.second_moments, 0.05, "asvd", "absolute")
     with pytest.raises(CompressionSpecError, match=r"budget must be a number in \(0, 1\], got 1.5"):
         allocate(weights, statistics.second_moments, 1.5, "asvd", "absolute")

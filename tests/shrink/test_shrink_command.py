@@ -25,9 +25,32 @@ def bilm(tmp_path: Path, monkeypatch):
 def test_shrink_writes_the_set_and_meets_the_budget(bilm, tmp_path: Path, capsys) -> None:
     options, weights, text = bilm
     out = tmp_path / "out"
-    assert run_cli(["shrink", options, weights, "--budget", "0.5", "--text", text, "--calibration-sentences", "3", "-o", str(out)]) == 0
+    assert (
+        run_cli(
+            [
+                "shrink",
+                options,
+                weights,
+                "--budget",
+                "0.5",
+                "--text",
+                text,
+                "--calibration-sentences",
+                "3",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
-    assert {path.name for path in out.iterdir()} == {"weights.hdf5", "options.json", "compression.json", "statistics.npz", "shrink_report.json"}
+    assert {path.name for path in out.iterdir()} == {
+        "weights.hdf5",
+        "options.json",
+        "compression.json",
+        "statistics.npz",
+        "shrink_report.json",
+    }
     original = ElmoWeights.load(options, weights)
     compressed = ElmoWeights.load(str(out / "options.json"), str(out / "weights.hdf5"))
     dense = sum(original.matrix(*key).num_parameters() for key in compressed.matrices)
@@ -41,9 +64,14 @@ def test_shrink_writes_the_set_and_meets_the_budget(bilm, tmp_path: Path, capsys
     # the block is what made the file: compress --compression with it gives the same matrices
     block = json.loads((out / "compression.json").read_text())
     spec = CompressionSpec.from_dict(block)
-    assert CompressionSpec.from_dict(spec.to_dict()) == spec and spec.statistics == str((out / "statistics.npz").resolve())
+    assert CompressionSpec.from_dict(spec.to_dict()) == spec and spec.statistics == str(
+        (out / "statistics.npz").resolve()
+    )
     again = tmp_path / "again"
-    assert run_cli(["compress", options, weights, "--compression", str(out / "compression.json"), "-o", str(again)]) == 0
+    assert (
+        run_cli(["compress", options, weights, "--compression", str(out / "compression.json"), "-o", str(again)])
+        == 0
+    )
     recompressed = ElmoWeights.load(str(again / "options.json"), str(again / "weights.hdf5"))
     for key, matrix in compressed.matrices.items():
         assert matrix.rank == recompressed.matrices[key].rank
@@ -80,16 +108,57 @@ def test_text_without_a_usable_sentence(bilm, tmp_path: Path, capsys) -> None:
 def test_statistics_of_other_weights(bilm, tmp_path: Path, capsys) -> None:
     options, weights, text = bilm
     first = tmp_path / "first"
-    assert run_cli(["shrink", options, weights, "--budget", "0.5", "--text", text, "--calibration-sentences", "2", "-o", str(first)]) == 0
+    assert (
+        run_cli(
+            [
+                "shrink",
+                options,
+                weights,
+                "--budget",
+                "0.5",
+                "--text",
+                text,
+                "--calibration-sentences",
+                "2",
+                "-o",
+                str(first),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     other_options, other_weights = write_random_bilm(tmp_path / "other", seed=1)
     out = tmp_path / "out"
-    arguments = ["shrink", other_options, other_weights, "--budget", "0.5", "--text", text, "--statistics", str(first / "statistics.npz"), "-o", str(out)]
+    arguments = [
+        "shrink",
+        other_options,
+        other_weights,
+        "--budget",
+        "0.5",
+        "--text",
+        text,
+        "--statistics",
+        str(first / "statistics.npz"),
+        "-o",
+        str(out),
+    ]
     assert run_cli(arguments) == 2
     one_error_line(capsys, "were computed from other weights")
     assert_no_output(out)
     compressed = tmp_path / "compressed"
-    arguments = ["compress", other_options, other_weights, "--method", "asvd", "--rank", "2", "--statistics", str(first / "statistics.npz"), "-o", str(compressed)]
+    arguments = [
+        "compress",
+        other_options,
+        other_weights,
+        "--method",
+        "asvd",
+        "--rank",
+        "2",
+        "--statistics",
+        str(first / "statistics.npz"),
+        "-o",
+        str(compressed),
+    ]
     assert run_cli(arguments) == 2
     one_error_line(capsys, "were computed from other weights")
     assert_no_output(compressed)
@@ -98,9 +167,31 @@ def test_statistics_of_other_weights(bilm, tmp_path: Path, capsys) -> None:
 def test_compress_calibrates_asvd_on_text(bilm, tmp_path: Path, capsys) -> None:
     options, weights, text = bilm
     out = tmp_path / "out"
-    assert run_cli(["compress", options, weights, "--method", "asvd", "--rank", "2", "--text", text, "--calibration-sentences", "2", "-o", str(out)]) == 0
+    assert (
+        run_cli(
+            [
+                "compress",
+                options,
+                weights,
+                "--method",
+                "asvd",
+                "--rank",
+                "2",
+                "--text",
+                text,
+                "--calibration-sentences",
+                "2",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "LSTM W_i + W_h parameters" in capsys.readouterr().out
-    assert ElmoWeights.load(str(out / "options.json"), str(out / "weights.hdf5")).matrix(0, 0, "input").method == "asvd"
+    assert (
+        ElmoWeights.load(str(out / "options.json"), str(out / "weights.hdf5")).matrix(0, 0, "input").method
+        == "asvd"
+    )
     assert run_cli(["compress", options, weights, "--rank", "2", "--text", text, "-o", str(tmp_path / "svd")]) == 2
     one_error_line(capsys, "--text is calibration text for methods that need statistics")
 
@@ -112,6 +203,11 @@ def test_distillation_without_the_distill_package_is_one_line(bilm, tmp_path: Pa
         pytest.skip("elmo_compress.distill is installed: the distill stage runs (tests/distill cover it)")
     options, weights, text = bilm
     out = tmp_path / "out"
-    assert run_cli(["shrink", options, weights, "--budget", "0.5", "--text", text, "--distill-steps", "2", "-o", str(out)]) == 2
+    assert (
+        run_cli(
+            ["shrink", options, weights, "--budget", "0.5", "--text", text, "--distill-steps", "2", "-o", str(out)]
+        )
+        == 2
+    )
     one_error_line(capsys, "--distill-steps needs elmo_compress.distill")
     assert_no_output(out)
