@@ -57,7 +57,7 @@ def test_shrink_writes_the_set_and_meets_the_budget(bilm, tmp_path: Path, capsys
     stored = sum(matrix.num_parameters() for matrix in compressed.matrices.values())
     assert stored <= 0.5 * dense
     assert f"LSTM W_i + W_h parameters: {dense:,} -> {stored:,}" in printed
-    for stage in ("uncompressed:", "calibrate:", "allocate:", "factorize:"):
+    for stage in ("uncompressed:", "calibrate:", "allocate (measured):", "factorize:"):
         assert stage in printed
     report = json.loads((out / "shrink_report.json").read_text())
     assert [stage["stage"] for stage in report["stages"]] == ["uncompressed", "calibrate", "allocate", "factorize"]
