@@ -204,8 +204,10 @@ def evaluate_setting(
 
 
 def provenance(request: SweepRequest, metric: Tuple[str, bool]) -> Dict[str, object]:
-    """What the rows are computed on; a resumed sweep must match it."""
+    """What the rows are computed on; a resumed sweep must match it (the statistics file too, when given)."""
+    statistics = {} if request.statistics is None else {"statistics_sha256": file_sha256(request.statistics)}
     return {
+        **statistics,
         "archive_sha256": file_sha256(request.archive_file),
         "evaluation_file_sha256": file_sha256(request.evaluation_file),
         "metric": ("+" if metric[1] else "-") + metric[0],

@@ -211,3 +211,14 @@ def test_distillation_without_the_distill_package_is_one_line(bilm, tmp_path: Pa
     )
     one_error_line(capsys, "--distill-steps needs elmo_compress.distill")
     assert_no_output(out)
+
+
+def test_sweep_needs_statistics_for_asvd() -> None:
+    from elmo_compress.downstream.sweep import SweepRequest, planned_settings
+    from elmo_compress.errors import SweepError
+
+    request = SweepRequest("model.tar.gz", "test.jsonl", ["svd", "asvd"], ["both"], [2])
+    with pytest.raises(SweepError, match="method 'asvd' needs calibration statistics of the archive's ELMo"):
+        planned_settings(request, (16, 4))
+    with_statistics = SweepRequest("model.tar.gz", "test.jsonl", ["svd", "asvd"], ["both"], [2], statistics="s.npz")
+    assert planned_settings(with_statistics, (16, 4)) == [("svd", "both", 2), ("asvd", "both", 2)]
