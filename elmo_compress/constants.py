@@ -32,6 +32,9 @@ RANK_KINDS: Tuple[str, ...] = ("rank", "fraction", "energy")
 DEFAULT_MAX_ITERATIONS = 300
 DEFAULT_TOLERANCE = 1e-5
 
+# Calibration (activation-aware methods, `shrink`): sentences spread evenly over the text, by default.
+DEFAULT_CALIBRATION_SENTENCES = 2000
+
 # What sweeps and result tables write for the uncompressed model's method and target.
 UNCOMPRESSED = "none"
 

@@ -72,6 +72,13 @@ METHODS: Dict[str, Method] = {
             False,
             "magnitude pruning to the parameter count of rank-r factors",
         ),
+        Method(
+            "asvd",
+            "factors",
+            "elmo_compress.factorize.whitened_svd:asvd_method",
+            True,
+            "activation-aware SVD: least expected output error on calibration text (SVD of W L, C = L L^T)",
+        ),
     )
 }
 METHOD_NAMES: Tuple[str, ...] = tuple(METHODS)

@@ -17,6 +17,7 @@ from elmo_compress.runtime import set_threads
 # The verb modules, in the order `--help` lists them; imported when a parser is built.
 VERBS = (
     "compress",
+    "shrink",
     "analyze",
     "corpus",
     "demo_tasks",

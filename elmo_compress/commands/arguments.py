@@ -11,6 +11,7 @@ import os
 from typing import Any, Callable, Dict, Optional
 
 from elmo_compress.constants import (
+    DEFAULT_CALIBRATION_SENTENCES,
     DEFAULT_MAX_ITERATIONS,
     DEFAULT_TARGET,
     DEFAULT_TOLERANCE,
@@ -114,6 +115,11 @@ def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=non_negative_int, default=0, help="recorded seed (default: 0)")
     parser.add_argument(
+        "--statistics",
+        metavar="FILE",
+        help="calibration statistics of these weights (statistics.npz of `shrink`) for methods that need them (asvd)",
+    )
+    parser.add_argument(
         "--max-iterations",
         type=positive_int,
         default=DEFAULT_MAX_ITERATIONS,
@@ -140,7 +146,24 @@ def compression_block(args: argparse.Namespace) -> Dict[str, Any]:
         "seed": args.seed,
         "max_iterations": args.max_iterations,
         "tolerance": args.tolerance,
+        **({"statistics": args.statistics} if args.statistics is not None else {}),
     }
+
+
+def add_calibration_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--text` and `--calibration-sentences`: the text whose inputs activation-aware methods are fitted to."""
+    parser.add_argument(
+        "--text",
+        metavar="FILE",
+        help="calibration text, one sentence per line, whitespace tokens (default: the embedded corpus's training split)",
+    )
+    parser.add_argument(
+        "--calibration-sentences",
+        type=positive_int,
+        default=DEFAULT_CALIBRATION_SENTENCES,
+        metavar="N",
+        help=f"calibrate on N sentences spread evenly over the text (default: {DEFAULT_CALIBRATION_SENTENCES})",
+    )
 
 
 def _json_block(text: str) -> Dict[str, Any]:

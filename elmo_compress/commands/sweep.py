@@ -30,6 +30,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     parser.add_argument(
         "--allennlp-loop", action="store_true", help="run allennlp's biLSTM loop in the compressed rows too (default: the fast path)"
     )
+    parser.add_argument("--statistics", metavar="FILE", help="calibration statistics of the archive's ELMo (for asvd; statistics.npz of `shrink`)")
     add_threads(parser)
     return parser
 
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> None:
     from elmo_compress.reporting.results import text_table
 
     request = SweepRequest(
-        args.archive_file, args.evaluation_file, args.methods, args.targets, args.ranks, args.metric, args.batch_size, args.allennlp_loop
+        args.archive_file, args.evaluation_file, args.methods, args.targets, args.ranks, args.metric, args.batch_size, args.allennlp_loop, args.statistics
     )
     rows = run_sweep(request, args.output_dir, args.force)
     print(text_table(rows))

@@ -7,7 +7,7 @@ file and print the paper's table.
 import json
 import os
 from pathlib import Path
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 from allennlp.commands.train import train_model_from_file
 
@@ -52,12 +52,19 @@ def train_demo_task(task: str, serialization_dir: str, epochs: int) -> str:
 
 
 def run_downstream_demo(
-    task: str, output_dir: str, methods: Sequence[str], ranks: Sequence[int], epochs: int, force: bool = False
+    task: str,
+    output_dir: str,
+    methods: Sequence[str],
+    ranks: Sequence[int],
+    epochs: int,
+    force: bool = False,
+    statistics: Optional[str] = None,
 ) -> List[ResultRow]:
-    """Train the task's model in `output_dir/downstream_TASK/model`, sweep it into `.../sweep`."""
+    """Train the task's model in `output_dir/downstream_TASK/model`, sweep it into `.../sweep` (`statistics`:
+    calibration statistics of its ELMo, for methods that need them)."""
     folder = os.path.join(output_dir, f"downstream_{task}")
     archive_file = train_demo_task(task, os.path.join(folder, "model"), epochs)
     test_file = os.environ[DEMO_TASKS[task][1]]  # the demo task's, unless the user points elsewhere
-    request = SweepRequest(archive_file, test_file, methods, TARGET_CHOICES, ranks)
+    request = SweepRequest(archive_file, test_file, methods, TARGET_CHOICES, ranks, statistics=statistics)
     print(f"sweeping {archive_file} on {test_file}")
     return run_sweep(request, os.path.join(folder, "sweep"), force)

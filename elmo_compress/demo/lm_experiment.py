@@ -9,11 +9,12 @@ from typing import List, Optional, Sequence
 import torch
 from allennlp.modules.elmo import _ElmoBiLm, batch_to_ids
 
-from elmo_compress.constants import OPTIONS_NAME, TARGET_CHOICES, UNCOMPRESSED, WEIGHTS_NAME
+from elmo_compress.constants import DEFAULT_CALIBRATION_SENTENCES, OPTIONS_NAME, TARGET_CHOICES, UNCOMPRESSED, WEIGHTS_NAME
 from elmo_compress.data import Sentences
 from elmo_compress.factorize import CompressionSpec
 from elmo_compress.lm import evaluate_perplexity, finetune, load_lm
 from elmo_compress.lm.bundle import bundle_path
+from elmo_compress.methods import METHODS
 from elmo_compress.modules import bilm_parameter_counts
 from elmo_compress.outputs import OutputFolder, write_text
 from elmo_compress.reporting.results import ResultRow, markdown_table, metric_drop, plot_metric_vs_rank, rows_csv
@@ -64,6 +65,15 @@ def check_against_allennlp(bundle: str, sentences: Sequence[List[str]]) -> float
     return max(float((a - b).abs().max()) for a, b in zip(ours, theirs))
 
 
+def demo_statistics(bundle: str, train: Sentences) -> str:
+    """The (cached) calibration statistics file of the bundle's biLM on its training text."""
+    from elmo_compress.calibration.collect import calibration_sentences, cached_statistics_file
+    from elmo_compress.weights import ElmoWeights
+
+    weights = ElmoWeights.load(bundle_path(bundle, OPTIONS_NAME), bundle_path(bundle, WEIGHTS_NAME))
+    return cached_statistics_file(weights, calibration_sentences(train, DEFAULT_CALIBRATION_SENTENCES))
+
+
 def lm_rows(
     bundle: str,
     held_out: Sentences,
@@ -74,12 +84,19 @@ def lm_rows(
     train: Sentences,
     report: "callable" = print,
 ) -> List[ResultRow]:
-    """The uncompressed row, every method x target x rank, and one fine-tuned SVD row (both targets)."""
+    """
+    The uncompressed row, every method x target x rank, and one fine-tuned SVD row (both targets).
+    Methods that need calibration statistics (`asvd`) get those of the biLM on `train` (cached).
+    """
     rows = [measure(bundle, held_out)]
+    statistics = demo_statistics(bundle, train) if any(METHODS[method].needs_statistics for method in methods) else None
     for method in methods:
         for target in TARGET_CHOICES:
             for rank in ranks:
-                spec = CompressionSpec.from_dict({"method": method, "target": target, "rank": rank})
+                block = {"method": method, "target": target, "rank": rank}
+                if METHODS[method].needs_statistics:
+                    block["statistics"] = statistics
+                spec = CompressionSpec.from_dict(block)
                 rows.append(measure(bundle, held_out, spec, baseline=rows[0]))
                 report(f"{method} {target} rank {rank}: perplexity {rows[-1].metric:.1f}")
     if finetune_steps:

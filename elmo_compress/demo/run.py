@@ -11,8 +11,16 @@ from elmo_compress.analysis.run import write_analysis
 from elmo_compress.constants import OPTIONS_NAME, WEIGHTS_NAME
 from elmo_compress.data import default_split
 from elmo_compress.demo.downstream import run_downstream_demo
-from elmo_compress.demo.lm_experiment import CSV_NAME, OUTPUT_NAMES, check_against_allennlp, lm_rows, write_lm_outputs
+from elmo_compress.demo.lm_experiment import (
+    CSV_NAME,
+    OUTPUT_NAMES,
+    check_against_allennlp,
+    demo_statistics,
+    lm_rows,
+    write_lm_outputs,
+)
 from elmo_compress.lm.bundle import bundle_path
+from elmo_compress.methods import METHODS
 from elmo_compress.outputs import OutputFolder
 from elmo_compress.reporting.results import text_table
 
@@ -55,8 +63,9 @@ def run_demo(settings: DemoSettings) -> None:
     write_analysis(options_file, weight_file, analysis_dir, sweep_csv=sweep_csv, force=settings.force)
     print(f"wrote the matrix analysis of the demo biLM to {analysis_dir} (see docs/analysis.md)")
     if settings.downstream_task != "none":
+        needs_statistics = any(METHODS[method].needs_statistics for method in settings.methods)
         rows = run_downstream_demo(
             settings.downstream_task, settings.output_dir, settings.methods, settings.downstream_ranks,
-            settings.downstream_epochs, settings.force,
+            settings.downstream_epochs, settings.force, demo_statistics(settings.bundle, train) if needs_statistics else None,
         )
         print(text_table(rows))

@@ -31,6 +31,7 @@ from elmo_compress.constants import UNCOMPRESSED
 from elmo_compress.downstream.archive import compress_model, elmo_bilms, load_model_archive, plain_elmo_bilms
 from elmo_compress.errors import CompressionSpecError, SweepError
 from elmo_compress.factorize import CompressionSpec, break_even_rank
+from elmo_compress.methods import METHODS
 from elmo_compress.modules import FastElmoLstm, bilm_parameter_counts
 from elmo_compress.outputs import OutputFolder, atomic_write_text, check_not_input, write_text
 from elmo_compress.progress import bar
@@ -64,6 +65,8 @@ class SweepRequest:
         Overrides the archive's data loader batch size, as `allennlp evaluate --batch-size` does.
     allennlp_loop : `bool`, optional (default = `False`)
         Run allennlp's timestep loop in the compressed rows too (they use the fast path otherwise).
+    statistics : `str`, optional (default = `None`)
+        Calibration statistics of the archive's ELMo, for methods that need them (`"asvd"`).
     """
 
     archive_file: str
@@ -74,6 +77,7 @@ class SweepRequest:
     metric: Optional[str] = None
     batch_size: Optional[int] = None
     allennlp_loop: bool = False
+    statistics: Optional[str] = None
 
 
 def _unique(values: Sequence) -> List:
@@ -94,6 +98,9 @@ def planned_settings(request: SweepRequest, shape: Tuple[int, int]) -> List[Sett
                 f"rank {rank} is at or above the break-even rank {even:.1f} of a {shape[0]} x {shape[1]} matrix "
                 "(m n / (m + n)): its factors would store more than the dense matrix"
             )
+    needing = [method for method in _unique(request.methods) if METHODS[method].needs_statistics]
+    if needing and request.statistics is None:
+        raise SweepError(f"method {needing[0]!r} needs calibration statistics of the archive's ELMo: pass --statistics FILE")
     return [(m, t, r) for m in _unique(request.methods) for t in _unique(request.targets) for r in _unique(request.ranks)]
 
 
@@ -166,7 +173,10 @@ def evaluate_setting(
     errors: List[float] = []
     if setting is not None:
         method, target, rank = setting
-        spec = CompressionSpec.from_dict({"method": method, "target": target, "rank": rank})
+        block = {"method": method, "target": target, "rank": rank}
+        if METHODS[method].needs_statistics:
+            block["statistics"] = request.statistics
+        spec = CompressionSpec.from_dict(block)
         try:
             reports, _, _ = compress_model(model, spec)
         except CompressionSpecError as error:
@@ -194,8 +204,10 @@ def evaluate_setting(
 
 
 def provenance(request: SweepRequest, metric: Tuple[str, bool]) -> Dict[str, object]:
-    """What the rows are computed on; a resumed sweep must match it."""
+    """What the rows are computed on; a resumed sweep must match it (the statistics file too, when given)."""
+    statistics = {} if request.statistics is None else {"statistics_sha256": file_sha256(request.statistics)}
     return {
+        **statistics,
         "archive_sha256": file_sha256(request.archive_file),
         "evaluation_file_sha256": file_sha256(request.evaluation_file),
         "metric": ("+" if metric[1] else "-") + metric[0],

@@ -29,7 +29,7 @@ def singular_values(weight: torch.Tensor) -> torch.Tensor:
     return torch.linalg.svdvals(weight.detach().to(torch.float64))
 
 
-def _positive_pivot_signs(vectors: torch.Tensor) -> torch.Tensor:
+def positive_pivot_signs(vectors: torch.Tensor) -> torch.Tensor:
     """
     Per column, +1 or -1 such that the column's entry of largest absolute value (the first one,
     on ties) becomes positive after multiplying by it.
@@ -86,7 +86,7 @@ def truncated_svd(weight: torch.Tensor, rank: int) -> Tuple[torch.Tensor, torch.
     u, s, vh = torch.linalg.svd(weight.to(torch.float64), full_matrices=False)
     # u: (m, r), s: (r,), vh: (r, n)
     u, s, vh = u[:, :rank], s[:rank], vh[:rank]
-    signs = _positive_pivot_signs(u)
+    signs = positive_pivot_signs(u)
     root = s.sqrt()
     # shape: (m, r); flipping a column of U and the matching row of V^T leaves U S V^T unchanged.
     left = u * (signs * root)

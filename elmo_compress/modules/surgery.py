@@ -91,7 +91,17 @@ def compress_elmo_bilm(
                 raise CompressionSpecError(f"{name} is already compressed ({matrix.method})")
             current[(layer, direction, target)] = matrix.weight
         biases[(layer, direction)] = cell.state_linearity.bias.detach()
-    compressed, reports = compress_lstm_matrices(current, spec, progress)
+    statistics = None
+    if spec.statistics is not None:
+        from elmo_compress.calibration.statistics import load_statistics_for, lstm_sha256
+
+        cells = {
+            (layer, direction): (current[(layer, direction, "input")], current[(layer, direction, "recurrent")], biases[(layer, direction)], cell.state_projection.weight)
+            for layer, direction, cell in lstm_cells(elmo_lstm)
+        }
+        shapes = {key: tuple(matrix.shape) for key, matrix in current.items()}
+        statistics = load_statistics_for(spec.statistics, lstm_sha256(cells), shapes).second_moments
+    compressed, reports = compress_lstm_matrices(current, spec, progress, statistics)
     targeted = {key: matrix for key, matrix in compressed.items() if matrix.method != "dense"}
     requires_grad = elmo_lstm.requires_grad
     replace_cell_matrices(elmo_lstm, targeted, biases, requires_grad)

@@ -5,13 +5,14 @@ per-matrix report that goes with it. Shared by the CLI, the registered embedders
 
 import os
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import torch
 
 from elmo_compress.constants import DIRECTIONS, MATRIX_TARGETS, OPTIONS_NAME, WEIGHTS_NAME
 from elmo_compress.errors import CompressionSpecError, ElmoCompressError
 from elmo_compress.factorize import CompressedMatrix, CompressionSpec, compress_matrix, dense_matrix
+from elmo_compress.methods import METHODS
 from elmo_compress.outputs import OutputFolder
 from elmo_compress.version import VERSION
 from elmo_compress.weights.elmo_weights import ElmoWeights, MatrixKey, file_sha256
@@ -61,7 +62,7 @@ def resolve_ranks(matrices: Mapping[MatrixKey, torch.Tensor], spec: CompressionS
     ranks: Dict[MatrixKey, Optional[int]] = {}
     for key in sorted(matrices):
         layer, direction, target = key
-        rank_spec = spec.rank_spec_for(layer, target)
+        rank_spec = spec.rank_spec_for(layer, target, direction)
         try:
             ranks[key] = None if rank_spec is None else rank_spec.resolve(matrices[key].detach())
         except CompressionSpecError as error:
@@ -116,12 +117,13 @@ def compress_lstm_matrices(
             except ElmoCompressError as error:
                 raise CompressionSpecError(f"{matrix_name(layer, direction, target)}: {error}") from None
         compressed[key] = matrix
-        reports.append(_report(key, weight, matrix))
+        reports.append(matrix_report(key, weight, matrix))
     progress.finish()
     return compressed, reports
 
 
-def _report(key: MatrixKey, weight: torch.Tensor, matrix: CompressedMatrix) -> MatrixReport:
+def matrix_report(key: MatrixKey, weight: torch.Tensor, matrix: CompressedMatrix) -> MatrixReport:
+    """What compressing `weight` (at `key`) into `matrix` did: shapes, rank, parameters, relative error."""
     layer, direction, target = key
     return MatrixReport(
         layer=layer,
@@ -153,6 +155,16 @@ def compress_weights(
         for layer, direction in weights.cells()
         for target in MATRIX_TARGETS
     }
+    if statistics is None and spec.statistics is not None:
+        from elmo_compress.calibration.statistics import load_statistics_for, weights_lstm_sha256
+
+        shapes = {key: tuple(matrix.shape) for key, matrix in matrices.items()}
+        statistics = load_statistics_for(spec.statistics, weights_lstm_sha256(weights), shapes).second_moments
+    if statistics is None and METHODS[spec.method].needs_statistics:
+        raise CompressionSpecError(
+            f"method {spec.method!r} needs input statistics: give the compression block a 'statistics' file "
+            "(compress-elmo compress --text FILE or --statistics FILE)"
+        )
     compressed, reports = compress_lstm_matrices(matrices, spec, progress, statistics)
     metadata = {
         "compression": spec.to_dict(),
@@ -171,16 +183,21 @@ def compress_files(
     output_dir: str,
     force: bool = False,
     progress: Optional[CompressionProgress] = None,
+    statistics: Optional[Callable[[ElmoWeights], Mapping[MatrixKey, torch.Tensor]]] = None,
 ) -> Tuple[ElmoWeights, ElmoWeights, List[MatrixReport]]:
     """
     Compress an official biLM and write `output_dir/weights.hdf5` (compressed format) and
     `output_dir/options.json`, as a set; nothing is written on failure, and the output may not be or
-    hold an input. Returns (original, compressed, reports).
+    hold an input. `statistics`, given the loaded weights, returns the second moments of their
+    matrices' inputs (`elmo_compress.calibration.collect.calibration_source`). Returns (original,
+    compressed, reports).
     """
-    with OutputFolder(output_dir, inputs=(options_file, weight_file), names=(WEIGHTS_NAME, OPTIONS_NAME), force=force) as output:
+    inputs = (options_file, weight_file, spec.statistics)
+    with OutputFolder(output_dir, inputs=inputs, names=(WEIGHTS_NAME, OPTIONS_NAME), force=force) as output:
         weights = ElmoWeights.load(options_file, weight_file)
         source = f"{os.path.basename(weight_file)} sha256:{file_sha256(weight_file)}"
-        compressed, reports = compress_weights(weights, spec, source=source, progress=progress)
+        moments = None if statistics is None else statistics(weights)
+        compressed, reports = compress_weights(weights, spec, source=source, progress=progress, statistics=moments)
         compressed.save(output.path(WEIGHTS_NAME))
         weights.options.save(output.path(OPTIONS_NAME))
     return weights, compressed, reports

@@ -100,6 +100,11 @@ def tf_bias_to_torch(b: numpy.ndarray, cell_size: int) -> torch.Tensor:
     return torch.from_numpy(_swap_memory_and_forget(tf_bias, cell_size))
 
 
+def torch_gates_to_tf(gates: numpy.ndarray, cell_size: int) -> numpy.ndarray:
+    """A vector in allennlp's gate order (i, f, g, o) in TensorFlow's (i, j, f, o): a change of `B` (no forget bias)."""
+    return _swap_memory_and_forget(gates, cell_size)
+
+
 def tf_projection_to_torch(w_p_0: numpy.ndarray) -> torch.Tensor:
     """`W_P_0` (cell, hidden) -> `state_projection.weight` (hidden, cell)."""
     return torch.from_numpy(numpy.ascontiguousarray(numpy.transpose(w_p_0)))

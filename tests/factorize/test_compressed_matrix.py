@@ -5,6 +5,7 @@ from elmo_compress.errors import CompressionSpecError, ElmoCompressError
 from elmo_compress.methods import METHOD_NAMES, METHODS
 from elmo_compress.factorize import (
     CompressedMatrix,
+    MethodSettings,
     compress_matrix,
     dense_matrix,
     semi_nmf,
@@ -20,8 +21,14 @@ def direct_relative_error(original: torch.Tensor, approximation: torch.Tensor) -
 
 
 def test_methods() -> None:
-    assert METHOD_NAMES == ("svd", "semi_nmf", "prune")
-    assert {name: METHODS[name].form for name in METHOD_NAMES} == {"svd": "factors", "semi_nmf": "factors", "prune": "sparse"}
+    assert METHOD_NAMES == ("svd", "semi_nmf", "prune", "asvd")
+    assert {name: METHODS[name].form for name in METHOD_NAMES} == {
+        "svd": "factors",
+        "semi_nmf": "factors",
+        "prune": "sparse",
+        "asvd": "factors",
+    }
+    assert [name for name in METHOD_NAMES if METHODS[name].needs_statistics] == ["asvd"]
 
 
 def test_svd_matrix() -> None:
@@ -85,8 +92,9 @@ def test_relative_error_of_zero_matrix() -> None:
 
 def test_compress_matrix_detaches() -> None:
     weight = random_matrix(8, 6, seed=47).requires_grad_()
+    settings = MethodSettings(max_iterations=3, statistics=torch.eye(6, dtype=torch.float64))
     for method in METHOD_NAMES:
-        matrix = compress_matrix(weight, method, 2, max_iterations=3)
+        matrix = compress_matrix(weight, method, 2, settings=settings)
         assert not matrix.to_dense().requires_grad
 
 
@@ -98,9 +106,15 @@ def test_unknown_method_is_named() -> None:
 
 
 def test_rank_is_validated_for_every_method() -> None:
+    settings = MethodSettings(statistics=torch.eye(5, dtype=torch.float64))
     for method in METHOD_NAMES:
         with pytest.raises(CompressionSpecError, match=r"min\(m, n\) = 5 for a 8 x 5 matrix, got 6"):
-            compress_matrix(random_matrix(8, 5), method, 6)
+            compress_matrix(random_matrix(8, 5), method, 6, settings=settings)
+
+
+def test_method_that_needs_statistics_refuses_to_run_without_them() -> None:
+    with pytest.raises(CompressionSpecError, match="method 'asvd' needs input statistics"):
+        compress_matrix(random_matrix(8, 5), "asvd", 2)
 
 
 def test_inconsistent_matrices_are_rejected() -> None:

@@ -193,3 +193,56 @@ def test_direct_construction_is_validated() -> None:
         CompressionSpec("svd", "both", RankSpec("rank", 4), per_target={"input": 2})
     with pytest.raises(CompressionSpecError, match="layer 3 override is empty"):
         CompressionSpec("svd", "both", RankSpec("rank", 4), layers={3: {}})
+
+
+DIRECTION_BLOCK = {
+    "method": "asvd",
+    "rank": 8,
+    "layers": {
+        "0": {"rank": 6, "forward": {"input": {"rank": 12}, "recurrent": {"rank": 4}}, "backward": {"rank": 5}},
+        "1": {"backward": {"recurrent": {"fraction": 0.25}}},
+    },
+    "statistics": "statistics.npz",
+}
+
+
+def test_per_direction_overrides_take_precedence_and_round_trip() -> None:
+    spec = CompressionSpec.from_dict(DIRECTION_BLOCK)
+    assert spec.rank_spec_for(0, "input", 0) == RankSpec("rank", 12)
+    assert spec.rank_spec_for(0, "recurrent", 0) == RankSpec("rank", 4)
+    assert spec.rank_spec_for(0, "input", 1) == spec.rank_spec_for(0, "recurrent", 1) == RankSpec("rank", 5)
+    assert spec.rank_spec_for(0, "input") == RankSpec("rank", 6)  # no direction: the layer's own size
+    assert spec.rank_spec_for(1, "recurrent", 1) == RankSpec("fraction", 0.25)
+    assert spec.rank_spec_for(1, "recurrent", 0) == RankSpec("rank", 8)
+    assert spec.layers == {0: {"all": RankSpec("rank", 6)}}
+    assert CompressionSpec.from_dict(spec.to_dict()) == spec
+    assert spec.to_dict()["layers"]["1"] == {"backward": {"recurrent": {"fraction": 0.25}}}
+    assert "layer 0 forward input: rank 12" in spec.describe() and spec.statistics == "statistics.npz"
+
+
+@pytest.mark.parametrize(
+    "layers, message",
+    [
+        ({"0": {"forward": {}}}, "layer 0 forward override must be a non-empty object"),
+        ({"0": {"forward": {"hidden": {"rank": 2}}}}, "unknown key 'hidden' in layer 0 forward override"),
+        ({"0": {"forward": {"backward": {"rank": 2}}}}, "unknown key 'backward' in layer 0 forward override"),
+        ({"0": {"sideways": {"rank": 2}}}, "unknown key 'sideways' in layer 0 override"),
+        ({"0": {"forward": {"rank": 0}}}, "rank must be an int >= 1, got 0"),
+    ],
+)
+def test_bad_direction_overrides_are_one_line_errors(layers, message: str) -> None:
+    with pytest.raises(CompressionSpecError, match=message):
+        CompressionSpec.from_dict({"method": "svd", "rank": 4, "layers": layers})
+
+
+def test_direction_overrides_name_layers_of_the_bilm() -> None:
+    spec = CompressionSpec.from_dict({"method": "svd", "rank": 4, "layers": {"3": {"forward": {"rank": 2}}}})
+    with pytest.raises(CompressionSpecError, match="override for layer 3, but the biLM has 2 layers"):
+        spec.validate_layers(2)
+
+
+def test_statistics_key_is_checked() -> None:
+    with pytest.raises(CompressionSpecError, match="'statistics' is only used by methods that need input statistics \\(asvd\\), not by 'svd'"):
+        CompressionSpec.from_dict({"method": "svd", "rank": 4, "statistics": "s.npz"})
+    with pytest.raises(CompressionSpecError, match="'statistics' must be the path of a statistics file"):
+        CompressionSpec.from_dict({"method": "asvd", "rank": 4, "statistics": 3})

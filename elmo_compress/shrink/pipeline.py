@@ -1,0 +1,271 @@
+"""
+`shrink`: calibrate -> allocate -> factorize -> distill, in one call. Every stage prints what it did (the
+parameters, and the held-out perplexity when the weights sit in a bilm bundle with a softmax); the
+compressed weights, their options, the compression block, the calibration statistics and a report are
+written as one set.
+"""
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Dict, List, Optional
+
+from elmo_compress.calibration.collect import (
+    DEFAULT_CALIBRATION_SENTENCES,
+    calibration_sentences,
+    load_or_compute_statistics,
+)
+from elmo_compress.calibration.statistics import InputStatistics, load_statistics_for, weights_lstm_sha256
+from elmo_compress.constants import MATRIX_TARGETS, OPTIONS_NAME, WEIGHTS_NAME
+from elmo_compress.data import default_split, read_corpus
+from elmo_compress.errors import ElmoCompressError
+from elmo_compress.factorize.checks import check_share, is_int
+from elmo_compress.outputs import OutputFolder, write_text
+from elmo_compress.reporting.compression import compression_summary
+from elmo_compress.shrink.allocation import (
+    ALLOCATION_METHODS,
+    DEFAULT_WEIGHTING,
+    WEIGHTINGS,
+    Allocation,
+    allocate,
+    lstm_matrices,
+    parameter_budget,
+)
+from elmo_compress.weights import ElmoWeights, MatrixReport, compress_weights, file_sha256
+from elmo_compress.weights.compress import matrix_report
+
+COMPRESSION_NAME, STATISTICS_NAME, REPORT_NAME = "compression.json", "statistics.npz", "shrink_report.json"
+SHRINK_OUTPUTS = (WEIGHTS_NAME, OPTIONS_NAME, COMPRESSION_NAME, STATISTICS_NAME, REPORT_NAME)
+
+
+@dataclass(frozen=True)
+class ShrinkSettings:
+    """
+    # Parameters
+
+    budget : `float`
+        Share of the dense LSTM W_i + W_h parameters the factors may store, in (0, 1].
+    method : `str`, optional (default = `"asvd"`)
+        `"asvd"` (activation-aware SVD) or `"svd"` (plain SVD, allocated by its predicted output error).
+    weighting : `str`, optional (default = `"measured"`)
+        How errors of different matrices add up in the allocation (`shrink.allocation.WEIGHTINGS`).
+    calibration_sentences : `int`, optional (default = `2000`)
+        Calibration sentences, spread evenly over the text (fewer when the text has fewer).
+    distill_steps : `int`, optional (default = `0`)
+        Distillation steps after factorizing (0: none).
+    seed : `int`, optional (default = `0`)
+    """
+
+    budget: float
+    method: str = "asvd"
+    weighting: str = DEFAULT_WEIGHTING
+    calibration_sentences: int = DEFAULT_CALIBRATION_SENTENCES
+    distill_steps: int = 0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_share("budget", self.budget)
+        if self.method not in ALLOCATION_METHODS:
+            raise ElmoCompressError(
+                f"shrink: method must be one of {', '.join(ALLOCATION_METHODS)}, got {self.method!r}"
+            )
+        if self.weighting not in WEIGHTINGS:
+            raise ElmoCompressError(
+                f"shrink: weighting must be one of {', '.join(WEIGHTINGS)}, got {self.weighting!r}"
+            )
+        for name, least in (("calibration_sentences", 1), ("distill_steps", 0), ("seed", 0)):
+            if not is_int(getattr(self, name)) or getattr(self, name) < least:
+                raise ElmoCompressError(
+                    f"shrink: {name} must be an integer >= {least}, got {getattr(self, name)!r}"
+                )
+
+
+def bundle_folder(weight_file: str) -> Optional[str]:
+    """The bilm bundle (weights beside a softmax and a vocabulary) `weight_file` belongs to, if any."""
+    from elmo_compress.lm.bundle import SOFTMAX_NAME, VOCABULARY_NAME
+
+    folder = os.path.dirname(os.path.abspath(weight_file))
+    has_all = all(
+        os.path.isfile(os.path.join(folder, name)) for name in (SOFTMAX_NAME, VOCABULARY_NAME, OPTIONS_NAME)
+    )
+    return folder if has_all else None
+
+
+def held_out_perplexity(bundle: str, weights: ElmoWeights, scratch: str) -> float:
+    """Mean held-out perplexity (full embedded held-out split, stateless) of `weights` with the bundle's softmax."""
+    from elmo_compress.lm import evaluate_perplexity, load_lm
+
+    path = os.path.join(scratch, ".perplexity_weights.hdf5")
+    try:
+        weights.save(path)
+        lm, vocabulary = load_lm(bundle, weight_file=path)
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+    return evaluate_perplexity(lm, default_split()[1], vocabulary).mean
+
+
+def distill_settings(settings: ShrinkSettings) -> Any:
+    """`elmo_compress.distill.DistillSettings` with `settings.distill_steps` steps and the seed (its other defaults),
+    made before any work so that bad settings, or an installation without the distill package, stop at once."""
+    try:
+        from elmo_compress.distill import DistillSettings
+    except ImportError:
+        raise ElmoCompressError(
+            "--distill-steps needs elmo_compress.distill, which this installation lacks"
+        ) from None
+    return DistillSettings(steps=settings.distill_steps, seed=settings.seed)
+
+
+def distill_stage(
+    teacher: ElmoWeights, student: ElmoWeights, sentences: List[List[str]], settings: Any
+) -> ElmoWeights:
+    """`elmo_compress.distill.distill_weights`: the uncompressed biLM teaches the compressed one on `sentences`."""
+    from elmo_compress.distill import distill_weights
+
+    return distill_weights(teacher, student, sentences, settings)
+
+
+def shrink_files(
+    options_file: str,
+    weight_file: str,
+    output_dir: str,
+    settings: ShrinkSettings,
+    text_file: Optional[str] = None,
+    statistics_file: Optional[str] = None,
+    force: bool = False,
+    say: Callable[[str], None] = print,
+) -> Dict[str, Any]:
+    """
+    Shrink an official biLM to `settings.budget` of its LSTM W_i + W_h parameters and write
+    `output_dir/{weights.hdf5, options.json, compression.json, statistics.npz, shrink_report.json}` as a
+    set (nothing on failure). `statistics_file` (made from these weights) replaces the calibration.
+    Returns the report.
+    """
+    inputs = (options_file, weight_file, text_file, statistics_file)
+    distillation = distill_settings(settings) if settings.distill_steps > 0 else None
+    with OutputFolder(output_dir, inputs=inputs, names=SHRINK_OUTPUTS, force=force) as output:
+        weights = ElmoWeights.load(options_file, weight_file)
+        parameter_budget(
+            {key: tuple(matrix.shape) for key, matrix in lstm_matrices(weights).items()}, settings.budget
+        )
+        text = read_corpus(text_file) if text_file else default_split()[0]
+        bundle = bundle_folder(weight_file)
+        report: Dict[str, Any] = {
+            "settings": asdict(settings),
+            "source_weights": f"{os.path.basename(weight_file)} sha256:{file_sha256(weight_file)}",
+        }
+        stages: List[Dict[str, Any]] = []
+        report["stages"] = stages
+
+        def stage(name: str, started: Optional[float], bilm: ElmoWeights, **details: Any) -> None:
+            record: Dict[str, Any] = {"stage": name, "lstm_parameters": _lstm_parameters(bilm), **details}
+            if started is not None:
+                record["seconds"] = round(time.perf_counter() - started, 1)
+            if bundle is not None:
+                record["held_out_perplexity"] = held_out_perplexity(bundle, bilm, output.staged_folder)
+            stages.append(record)
+            shown = {key: value for key, value in record.items() if key not in ("stage",)}
+            say(f"{name}: " + ", ".join(f"{key} {_shown(value)}" for key, value in shown.items()))
+
+        stage("uncompressed", None, weights)
+        started = time.perf_counter()
+        statistics = _statistics(weights, text, settings, statistics_file)
+        statistics.save(output.path(STATISTICS_NAME))
+        stages.append(
+            {
+                "stage": "calibrate",
+                "seconds": round(time.perf_counter() - started, 1),
+                "settings": statistics.settings,
+                "key": statistics.key,
+            }
+        )
+        vectors = max(statistics.counts.values())
+        say(f"calibrate: {statistics.settings['sentences']} sentences, {vectors:,} input vectors per matrix")
+
+        started = time.perf_counter()
+        allocation = allocate(
+            weights,
+            statistics.second_moments,
+            settings.budget,
+            settings.method,
+            settings.weighting,
+            os.path.abspath(output.final_path(STATISTICS_NAME)),
+            settings.seed,
+            sentences=text,
+        )
+        stages.append({**_allocation_record(allocation), "seconds": round(time.perf_counter() - started, 1)})
+        share = allocation.parameters / allocation.dense_parameters
+        say(
+            f"allocate ({settings.weighting}): {allocation.parameters:,} of {allocation.budget_parameters:,} budgeted"
+        )
+        say(f"  parameters ({share:.1%}); {allocation.spec.describe()}")
+
+        started = time.perf_counter()
+        compressed, reports = compress_weights(
+            weights, allocation.spec, source=report["source_weights"], statistics=statistics.second_moments
+        )
+        stage("factorize", started, compressed)
+        if distillation is not None:
+            started = time.perf_counter()
+            compressed = distill_stage(weights, compressed, calibration_sentences(text, None), distillation)
+            reports = _reports(weights, compressed)
+            stage("distill", started, compressed, steps=settings.distill_steps)
+        compressed.save(output.path(WEIGHTS_NAME))
+        weights.options.save(output.path(OPTIONS_NAME))
+        write_text(output.path(COMPRESSION_NAME), json.dumps(allocation.spec.to_dict(), indent=2) + "\n")
+        report["matrices"] = [matrix.to_dict() for matrix in reports]
+        write_text(output.path(REPORT_NAME), json.dumps(report, indent=2) + "\n")
+    say(compression_summary(reports, weights, compressed))
+    return report
+
+
+def _statistics(
+    weights: ElmoWeights, text: List[List[str]], settings: ShrinkSettings, statistics_file: Optional[str]
+) -> InputStatistics:
+    if statistics_file is not None:
+        shapes = {
+            (layer, direction, target): tuple(weights.matrix(layer, direction, target).shape)
+            for layer, direction in weights.cells()
+            for target in MATRIX_TARGETS
+        }
+        return load_statistics_for(statistics_file, weights_lstm_sha256(weights), shapes)
+    return load_or_compute_statistics(weights, calibration_sentences(text, settings.calibration_sentences))
+
+
+def _allocation_record(allocation: Allocation) -> Dict[str, Any]:
+    return {
+        "stage": "allocate",
+        "budget_parameters": allocation.budget_parameters,
+        "parameters": allocation.parameters,
+        "dense_parameters": allocation.dense_parameters,
+        "predicted_error": allocation.predicted_error,
+        "ranks": [
+            {"layer": layer, "direction": direction, "target": target, "rank": rank}
+            for (layer, direction, target), rank in sorted(allocation.ranks.items())
+        ],
+    }
+
+
+def _reports(original: ElmoWeights, compressed: ElmoWeights) -> List[MatrixReport]:
+    return [
+        matrix_report(key, original.matrix(*key).to_dense(), compressed.matrices[key])
+        for key in sorted(compressed.matrices)
+    ]
+
+
+def _lstm_parameters(weights: ElmoWeights) -> int:
+    return sum(
+        weights.matrix(layer, direction, target).num_parameters()
+        for layer, direction in weights.cells()
+        for target in MATRIX_TARGETS
+    )
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
