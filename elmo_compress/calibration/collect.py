@@ -113,32 +113,33 @@ def compute_statistics(
     )
 
 
-def default_cache_dir() -> str:
-    """Where computed statistics are kept: `$ELMO_COMPRESS_CACHE/calibration`, else `~/.cache/elmo_compress/calibration`."""
-    root = os.environ.get("ELMO_COMPRESS_CACHE") or os.path.join(
-        os.path.expanduser("~"), ".cache", "elmo_compress"
-    )
-    return os.path.join(root, "calibration")
+def default_cache_dir() -> Optional[str]:
+    """
+    Where computed statistics are kept between runs: `$ELMO_COMPRESS_CACHE/calibration` when that
+    variable is set; otherwise None (nothing is written outside a command's output path by default).
+    """
+    root = os.environ.get("ELMO_COMPRESS_CACHE")
+    return os.path.join(root, "calibration") if root else None
 
 
 def cached_statistics_file(
     weights: ElmoWeights,
     sentences: Sequence[Sequence[str]],
-    cache_dir: Optional[str] = None,
+    cache_dir: str,
     batch_size: int = DEFAULT_BATCH_SIZE,
     show_progress: bool = True,
 ) -> str:
     """
     The statistics file of `weights` on `sentences`: computed once per biLM, text and settings, kept in
-    `cache_dir` (default `default_cache_dir()`) under the sha256 of the three (written atomically), and
-    found there afterwards. A damaged entry is computed again.
+    `cache_dir` under the sha256 of the three (written atomically), and found there afterwards. A
+    damaged entry is computed again.
     """
     usable = [list(tokens) for tokens in sentences if tokens]
     if not usable:
         raise ElmoCompressError("the calibration text has no usable sentence")
     settings = {"batch_size": batch_size, "sentences": len(usable), "loop": "allennlp, stateless"}
     key = statistics_key(weights_lstm_sha256(weights), text_sha256(usable), settings)
-    path = os.path.join(cache_dir or default_cache_dir(), f"{key}.npz")
+    path = os.path.join(cache_dir, f"{key}.npz")
     if os.path.isfile(path):
         try:
             if InputStatistics.load(path).key == key:
@@ -158,7 +159,16 @@ def load_or_compute_statistics(
     batch_size: int = DEFAULT_BATCH_SIZE,
     show_progress: bool = True,
 ) -> InputStatistics:
-    """`compute_statistics` through the cache of `cached_statistics_file`."""
+    """
+    `compute_statistics`, through the cache of `cached_statistics_file` in `cache_dir` (default
+    `default_cache_dir()`); computed in memory when neither names a folder.
+    """
+    cache_dir = cache_dir or default_cache_dir()
+    if cache_dir is None:
+        usable = [list(tokens) for tokens in sentences if tokens]
+        if not usable:
+            raise ElmoCompressError("the calibration text has no usable sentence")
+        return compute_statistics(weights, usable, batch_size, show_progress)
     return InputStatistics.load(cached_statistics_file(weights, sentences, cache_dir, batch_size, show_progress))
 
 

@@ -65,13 +65,13 @@ def check_against_allennlp(bundle: str, sentences: Sequence[List[str]]) -> float
     return max(float((a - b).abs().max()) for a, b in zip(ours, theirs))
 
 
-def demo_statistics(bundle: str, train: Sentences) -> str:
-    """The (cached) calibration statistics file of the bundle's biLM on its training text."""
+def demo_statistics(bundle: str, train: Sentences, cache_dir: str) -> str:
+    """The calibration statistics file of the bundle's biLM on its training text, kept in `cache_dir`."""
     from elmo_compress.calibration.collect import calibration_sentences, cached_statistics_file
     from elmo_compress.weights import ElmoWeights
 
     weights = ElmoWeights.load(bundle_path(bundle, OPTIONS_NAME), bundle_path(bundle, WEIGHTS_NAME))
-    return cached_statistics_file(weights, calibration_sentences(train, DEFAULT_CALIBRATION_SENTENCES))
+    return cached_statistics_file(weights, calibration_sentences(train, DEFAULT_CALIBRATION_SENTENCES), cache_dir)
 
 
 def lm_rows(
@@ -82,14 +82,15 @@ def lm_rows(
     finetune_steps: int,
     finetune_rank: int,
     train: Sentences,
+    statistics: Optional[str] = None,
     report: "callable" = print,
 ) -> List[ResultRow]:
     """
     The uncompressed row, every method x target x rank, and one fine-tuned SVD row (both targets).
-    Methods that need calibration statistics (`asvd`) get those of the biLM on `train` (cached).
+    Methods that need calibration statistics (`asvd`) read them from the file `statistics`
+    (`demo_statistics`).
     """
     rows = [measure(bundle, held_out)]
-    statistics = demo_statistics(bundle, train) if any(METHODS[method].needs_statistics for method in methods) else None
     for method in methods:
         for target in TARGET_CHOICES:
             for rank in ranks:

@@ -49,11 +49,16 @@ def run_demo(settings: DemoSettings) -> None:
     tokens = sum(len(sentence) for sentence in held_out)
     print(f"demo biLM: {settings.bundle}; held-out: {len(held_out)} sentences, {tokens} tokens, embedded corpus")
     options_file, weight_file = bundle_path(settings.bundle, OPTIONS_NAME), bundle_path(settings.bundle, WEIGHTS_NAME)
+    statistics = None
+    if any(METHODS[method].needs_statistics for method in settings.methods):
+        # Kept in the output folder (OUTPUT_DIR/calibration), so a rerun reuses them.
+        statistics = demo_statistics(settings.bundle, train, os.path.join(settings.output_dir, "calibration"))
     with OutputFolder(settings.output_dir, [options_file, weight_file], OUTPUT_NAMES, settings.force) as output:
         difference = check_against_allennlp(settings.bundle, held_out[:32])
         print(f"uncompressed path vs allennlp _ElmoBiLm, max abs difference: {difference:.2e}")
         rows = lm_rows(
-            settings.bundle, held_out, settings.methods, settings.ranks, settings.finetune_steps, settings.finetune_rank, train
+            settings.bundle, held_out, settings.methods, settings.ranks, settings.finetune_steps, settings.finetune_rank, train,
+            statistics,
         )
         print(text_table(rows))
         write_lm_outputs(rows, settings.methods, output)
@@ -63,9 +68,8 @@ def run_demo(settings: DemoSettings) -> None:
     write_analysis(options_file, weight_file, analysis_dir, sweep_csv=sweep_csv, force=settings.force)
     print(f"wrote the matrix analysis of the demo biLM to {analysis_dir} (see docs/analysis.md)")
     if settings.downstream_task != "none":
-        needs_statistics = any(METHODS[method].needs_statistics for method in settings.methods)
         rows = run_downstream_demo(
             settings.downstream_task, settings.output_dir, settings.methods, settings.downstream_ranks,
-            settings.downstream_epochs, settings.force, demo_statistics(settings.bundle, train) if needs_statistics else None,
+            settings.downstream_epochs, settings.force, statistics,
         )
         print(text_table(rows))
