@@ -50,10 +50,10 @@ def run_demo(settings: DemoSettings) -> None:
     print(f"demo biLM: {settings.bundle}; held-out: {len(held_out)} sentences, {tokens} tokens, embedded corpus")
     options_file, weight_file = bundle_path(settings.bundle, OPTIONS_NAME), bundle_path(settings.bundle, WEIGHTS_NAME)
     statistics = None
-    if any(METHODS[method].needs_statistics for method in settings.methods):
-        # Kept in the output folder (OUTPUT_DIR/calibration), so a rerun reuses them.
-        statistics = demo_statistics(settings.bundle, train, os.path.join(settings.output_dir, "calibration"))
     with OutputFolder(settings.output_dir, [options_file, weight_file], OUTPUT_NAMES, settings.force) as output:
+        if any(METHODS[method].needs_statistics for method in settings.methods):
+            # Kept in the output folder (OUTPUT_DIR/calibration), so a rerun reuses them.
+            statistics = demo_statistics(settings.bundle, train, os.path.join(settings.output_dir, "calibration"))
         difference = check_against_allennlp(settings.bundle, held_out[:32])
         print(f"uncompressed path vs allennlp _ElmoBiLm, max abs difference: {difference:.2e}")
         rows = lm_rows(
