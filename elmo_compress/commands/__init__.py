@@ -23,6 +23,7 @@ VERBS = (
     "pretrain",
     "perplexity",
     "finetune",
+    "distill",
     "archive",
     "sweep",
     "demo",
