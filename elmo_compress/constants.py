@@ -56,6 +56,6 @@ DEMO_TASKS_DIR = os.path.join(PACKAGE_DIR, "demo_tasks")
 # initial learning rate (cosine decay to 0), steps between checkpoints; what `--train` may name.
 DISTILL_STEPS = 300
 DISTILL_BATCH_SIZE = 32
-DISTILL_LEARNING_RATE = 3e-3
+DISTILL_LEARNING_RATE = 1e-2
 DISTILL_CHECKPOINT_EVERY = 100
 DISTILL_TRAIN_CHOICES: Tuple[str, ...] = ("factors", "all")

@@ -27,13 +27,12 @@ class DistillReport:
 
     def lines(self) -> List[str]:
         record = self.weights.metadata["distill"]
-        window = next(key for key in record if key.startswith("loss_last_"))
         return [
             f"distilled {record['steps']} steps on {record['sentences']:,} sentences in {self.seconds:.1f} s "
             f"(train {record['train']}, batch {record['batch_size']}, learning rate {record['learning_rate']:g}, "
             f"seed {record['seed']})",
             f"loss (relative squared error of the LSTM layers): first step {record['first_step_loss']:.4f}, "
-            f"mean of the {window[len('loss_last_'):-len('_steps')]} last steps {record[window]:.4f}",
+            f"mean of the last {record['final_loss_steps']} steps {record['final_loss']:.4f}",
             f"wrote {os.path.join(self.output_dir, WEIGHTS_NAME)} and {os.path.join(self.output_dir, OPTIONS_NAME)}",
         ]
 

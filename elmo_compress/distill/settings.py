@@ -32,7 +32,7 @@ class DistillSettings:
         Optimizer steps (Adam), one batch of sentences each.
     batch_size : `int`, optional (default = `32`)
         Sentences per batch.
-    learning_rate : `float`, optional (default = `0.003`)
+    learning_rate : `float`, optional (default = `0.01`)
         Adam's learning rate at the first step.
     seed : `int`, optional (default = `0`)
         Seeds the order of the batches (and torch's RNG); same seed, same result.

@@ -256,7 +256,8 @@ def distill_weights(
         "sentences": len(sentences),
         "first_step_loss": losses[0],
         "last_step_loss": losses[-1],
-        f"loss_last_{RUNNING_WINDOW}_steps": running_mean(losses),
+        "final_loss": running_mean(losses),
+        "final_loss_steps": min(RUNNING_WINDOW, len(losses)),
     }
     record.pop("checkpoint_every")
     return distillation.trained_weights({**student.metadata, "distill": record})
