@@ -169,11 +169,11 @@ class Distillation:
         """
         settings = self.settings
         identity = {**settings.to_dict(), **self.fingerprints, "text_sha256": text_sha256(sentences)}
-        resumable = ("checkpoint_every",) + (("steps",) if settings.schedule == "constant" else ())
         torch.manual_seed(settings.seed)
         start, losses = 0, []
         if checkpoint is not None and os.path.isfile(checkpoint):
-            state = read_checkpoint(checkpoint, identity, resumable)
+            # The number of steps is part of the run: it sets the learning-rate schedule and the tokens preloaded.
+            state = read_checkpoint(checkpoint, identity, may_differ=("checkpoint_every",))
             start, losses = restore(state, self.student, self.optimizer), list(state["extra"]["losses"])
         self.set_learning_rate(start)
         # Every token the run's batches hold (from its first step, so a resumed run preloads the same ones)
