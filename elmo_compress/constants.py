@@ -54,3 +54,11 @@ PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 DEMO_BILM_DIR = os.path.join(PACKAGE_DIR, "demo_bilm")
 # The downstream demo tasks shipped in the package (elmo_compress/data/demo_tasks.py).
 DEMO_TASKS_DIR = os.path.join(PACKAGE_DIR, "demo_tasks")
+
+# `compress-elmo distill` / `DistillSettings` defaults: optimizer steps, sentences per step, Adam's
+# initial learning rate (cosine decay to 0), steps between checkpoints; what `--train` may name.
+DISTILL_STEPS = 300
+DISTILL_BATCH_SIZE = 32
+DISTILL_LEARNING_RATE = 1e-2
+DISTILL_CHECKPOINT_EVERY = 100
+DISTILL_TRAIN_CHOICES: Tuple[str, ...] = ("factors", "all")

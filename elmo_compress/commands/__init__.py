@@ -24,6 +24,7 @@ VERBS = (
     "pretrain",
     "perplexity",
     "finetune",
+    "distill",
     "archive",
     "sweep",
     "demo",

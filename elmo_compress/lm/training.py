@@ -3,7 +3,6 @@ Training and evaluating the biLM as a language model: `pretrain` (from random we
 bundle), `evaluate_perplexity`, and `finetune` (a compressed biLM, on the same loss).
 """
 
-import io
 import json
 import math
 import os
@@ -21,8 +20,8 @@ from elmo_compress.lm.language_model import BidirectionalLm
 from elmo_compress.lm.vocabulary import SPECIAL_TOKENS, LmVocabulary
 from elmo_compress.modules import CompressedElmoBiLm, compressed_parameters, weights_from_bilm
 from elmo_compress.modules.runtime_options import ALLENNLP_LOOP
-from elmo_compress.outputs import OutputFolder, atomic_write_bytes, write_text
-from elmo_compress.progress import bar
+from elmo_compress.outputs import OutputFolder, write_text
+from elmo_compress.train_loop import read_checkpoint, restore, run_steps, save_checkpoint
 from elmo_compress.weights import ElmoOptions, ElmoWeights
 from elmo_compress.weights.synthetic import elmo_options, random_elmo_weights
 
@@ -162,62 +161,27 @@ def _train_steps(
     gradient_clip: float,
     on_step: Optional[Callable[[int], None]] = None,
 ) -> List[float]:
-    """
-    Run `steps`; returns each step's mean NLL. Shows a progress bar with the running perplexity. A
-    loss that is not finite (training diverged) ends the run with one error line.
-    """
-    parameters = [parameter for parameter in lm.parameters() if parameter.requires_grad]
-    losses: List[float] = []
-    progress = bar(len(steps), "training", unit="step")
-    for step in steps:
+    """Run `steps` on the language-model loss (`run_steps`), the bar showing the running perplexity."""
+
+    def batch_loss(batch: List[List[str]]) -> torch.Tensor:
         lm.train()
-        loss = lm(*batch_tensors(next(batches), vocabulary)).mean()
-        if not torch.isfinite(loss):
-            progress.close()
-            raise ElmoCompressError(f"training diverged at step {step + 1} (the loss is {float(loss)}); lower the learning rate")
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(parameters, gradient_clip)
-        optimizer.step()
-        losses.append(float(loss))
-        recent = losses[-50:]
-        progress.set_postfix(ppl=f"{perplexity(sum(recent) / len(recent)):.1f}")
-        progress.update(1)
-        if on_step is not None:
-            on_step(step + 1)
-    progress.close()
-    return losses
+        return lm(*batch_tensors(batch, vocabulary)).mean()
+
+    parameters = [parameter for parameter in lm.parameters() if parameter.requires_grad]
+    return run_steps(
+        parameters,
+        optimizer,
+        batches,
+        batch_loss,
+        steps,
+        gradient_clip,
+        on_step,
+        postfix=lambda loss: {"ppl": f"{perplexity(loss):.1f}"},
+    )
 
 
-def _save_checkpoint(
-    path: str, lm: BidirectionalLm, optimizer: torch.optim.Optimizer, step: int, config: "PretrainConfig", vocabulary: LmVocabulary
-) -> None:
-    state = {
-        "step": step,
-        "config": asdict(config),
-        "vocabulary": vocabulary.tokens,
-        "model": lm.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "rng": torch.get_rng_state(),
-    }
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    atomic_write_bytes(path, buffer.getvalue())
-
-
-def _read_checkpoint(path: str, config: "PretrainConfig") -> Dict[str, Any]:
-    """A checkpoint of this same training (same settings but `steps` and `checkpoint_every`), or one error line."""
-    try:
-        state = torch.load(path)
-        saved = dict(state["config"])
-    except Exception as error:  # truncated or foreign files fail in pickle, zipfile or torch
-        raise ElmoCompressError(f"checkpoint {path} cannot be read ({type(error).__name__}); delete it to start over") from None
-    current = asdict(config)
-    differing = sorted(name for name in current if name not in ("steps", "checkpoint_every") and saved.get(name) != current[name])
-    if differing:
-        changes = ", ".join(f"{name} {saved.get(name)!r} -> {current[name]!r}" for name in differing)
-        raise ElmoCompressError(f"checkpoint {path} is from another training ({changes}); use its settings or delete it")
-    return state
+# Settings that a resumed `pretrain` may change.
+RESUMABLE_CHANGES = ("steps", "checkpoint_every")
 
 
 def _initial_lm(config: PretrainConfig, vocabulary: LmVocabulary) -> BidirectionalLm:
@@ -245,22 +209,19 @@ def pretrain(
     output = OutputFolder(output_dir, names=bundle.BUNDLE_FILES, force=force or resume)
     with output:
         checkpoint_path = os.path.join(output_dir, CHECKPOINT_NAME)
-        state = _read_checkpoint(checkpoint_path, config) if resume and os.path.isfile(checkpoint_path) else None
+        resuming = resume and os.path.isfile(checkpoint_path)
+        state = read_checkpoint(checkpoint_path, asdict(config), RESUMABLE_CHANGES) if resuming else None
         torch.manual_seed(config.seed)
-        vocabulary = LmVocabulary(state["vocabulary"]) if state else LmVocabulary.build(train, config.vocabulary_size)
+        vocabulary = LmVocabulary(state["extra"]["vocabulary"]) if state else LmVocabulary.build(train, config.vocabulary_size)
         lm = _initial_lm(config, vocabulary)
         optimizer = torch.optim.Adam([p for p in lm.parameters() if p.requires_grad], lr=config.learning_rate)
-        start = 0
-        if state is not None:
-            lm.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            torch.set_rng_state(state["rng"])
-            start = state["step"]
+        start = restore(state, lm, optimizer) if state is not None else 0
         os.makedirs(output_dir, exist_ok=True)
 
         def checkpoint(step: int) -> None:
             if step % config.checkpoint_every == 0 or step == config.steps:
-                _save_checkpoint(checkpoint_path, lm, optimizer, step, config, vocabulary)
+                extra = {"vocabulary": vocabulary.tokens}
+                save_checkpoint(checkpoint_path, asdict(config), step, lm, optimizer, extra)
 
         batches = training_batches(train, config.batch_size, config.seed, start_step=start)
         losses = _train_steps(

@@ -90,6 +90,9 @@ def lstm_recurrence(
     # rows join with their initial state.
     rows = batch_size if go_forward else active_rows[timesteps - 1]
     state, memory = initial_state[:rows], initial_memory[:rows]
+    # One view per timestep, taken once: indexing `projected_input` at every step would make its
+    # backward pass build a gradient of the whole (batch, timesteps, 4 * cell) tensor per step.
+    projected_steps = projected_input.unbind(1)
     finished_states: List[torch.Tensor] = []
     finished_memories: List[torch.Tensor] = []
     outputs: List[torch.Tensor] = []
@@ -106,7 +109,7 @@ def lstm_recurrence(
         rows = new_rows
 
         # shape (rows, 4 * cell_size), gate order i, f, g, o as in LstmCellWithProjection
-        gates = projected_input[:rows, index] + apply_linear_chain(state, recurrent)
+        gates = projected_steps[index][:rows] + apply_linear_chain(state, recurrent)
         input_gate, forget_gate, memory_init, output_gate = gates.chunk(4, 1)
         memory = torch.sigmoid(input_gate) * torch.tanh(memory_init) + torch.sigmoid(forget_gate) * memory
         if memory_clip != 0.0:

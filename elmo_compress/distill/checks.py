@@ -1,0 +1,81 @@
+"""
+What distillation checks before any work: a teacher that is the uncompressed biLM, a student made
+from it, text with a usable sentence; and the fingerprints that tie a checkpoint to its run.
+"""
+
+import hashlib
+import re
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy
+
+from elmo_compress.data.corpus import corpus_text
+from elmo_compress.distill.settings import DistillError
+from elmo_compress.weights import ElmoWeights
+
+# Datasets of the character encoder (char embedding, CNN, highway, projection): never compressed and
+# never trained by distillation, so a student made from the teacher holds them unchanged.
+ENCODER_DATASET = re.compile(r"^(char_embed|CNN(_high_\d+|_proj)?/)")
+SOURCE_SHA256 = re.compile(r"sha256:([0-9a-f]{64})")
+
+
+def recorded_source_sha256(metadata: Dict[str, Any]) -> Optional[str]:
+    """The sha256 of the weights file a compressed file was made from, as `compress` records it."""
+    match = SOURCE_SHA256.search(str(metadata.get("source_weights", "")))
+    return match.group(1) if match else None
+
+
+def check_teacher_and_student(
+    teacher: ElmoWeights, student: ElmoWeights, teacher_sha256: Optional[str] = None, student_name: str = "the student"
+) -> None:
+    """
+    One `DistillError` line unless `teacher` is uncompressed and `student` is a compressed biLM made
+    from it: same options, the sha256 of the source weights `compress` recorded (when both it and
+    `teacher_sha256` are known) equal, and the character encoder's arrays equal to the teacher's.
+    """
+    if teacher.is_compressed:
+        raise DistillError("the teacher must be the uncompressed biLM (an official weights file), not a compressed one")
+    if not student.is_compressed:
+        raise DistillError(f"{student_name} is not a compressed weights file (make one with `compress-elmo compress`)")
+    if student.options != teacher.options:
+        raise DistillError(f"{student_name} has other options than the teacher (it is not made from these weights)")
+    recorded = recorded_source_sha256(student.metadata)
+    if teacher_sha256 is not None and recorded is not None and recorded != teacher_sha256:
+        raise DistillError(
+            f"{student_name} was made from weights with sha256 {recorded[:16]}..., not from the teacher "
+            f"(sha256 {teacher_sha256[:16]}...)"
+        )
+    for name in sorted(teacher.datasets):
+        if ENCODER_DATASET.match(name) and not _same(teacher.datasets[name], student.datasets.get(name)):
+            raise DistillError(f"{student_name} is not made from these weights: its {name} differs from the teacher's")
+
+
+def _same(first: numpy.ndarray, second: Optional[numpy.ndarray]) -> bool:
+    return second is not None and first.shape == second.shape and numpy.array_equal(first, second)
+
+
+def usable_sentences(sentences: Sequence[Sequence[str]]) -> List[List[str]]:
+    """The sentences with at least one token; one error line when there is none."""
+    usable = [list(tokens) for tokens in sentences if len(tokens) > 0]
+    if not usable:
+        raise DistillError(f"the text has no usable sentence ({len(sentences)} lines, none with a token)")
+    return usable
+
+
+def text_sha256(sentences: Sequence[List[str]]) -> str:
+    """sha256 of the sentences as one-per-line text, tokens joined by single spaces."""
+    return hashlib.sha256(corpus_text(sentences).encode("utf-8")).hexdigest()
+
+
+def weights_sha256(weights: ElmoWeights) -> str:
+    """sha256 of every array of a biLM in memory (names, shapes, dtypes and bytes, in a fixed order)."""
+    digest = hashlib.sha256()
+    arrays = dict(weights.datasets)
+    for key, matrix in sorted(weights.matrices.items()):
+        digest.update(f"{key} {matrix.method} {matrix.rank}".encode())
+        arrays.update({f"{key}/{name}": tensor.numpy() for name, tensor in matrix.stored_arrays().items()})
+    for name in sorted(arrays):
+        array = numpy.ascontiguousarray(arrays[name])
+        digest.update(f"{name} {array.shape} {array.dtype}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
