@@ -10,6 +10,7 @@ from elmo_compress.commands.arguments import (
     non_negative_int,
     share,
 )
+from elmo_compress.constants import DISTILL_TRAIN_CHOICES
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -51,6 +52,13 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
         default=0,
         help="distillation steps after factorizing (default: 0)",
     )
+    parser.add_argument(
+        "--distill-train",
+        choices=DISTILL_TRAIN_CHOICES,
+        default="factors",
+        help="what distillation trains: the compressed matrices (factors) or every LSTM parameter (all) "
+        "(default: factors)",
+    )
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed (default: 0)")
     add_threads(parser)
     return parser
@@ -66,6 +74,7 @@ def run(args: argparse.Namespace) -> None:
         weighting=args.weighting,
         calibration_sentences=args.calibration_sentences,
         distill_steps=args.distill_steps,
+        distill_train=args.distill_train,
         seed=args.seed,
     )
     shrink_files(

@@ -19,6 +19,7 @@ from elmo_compress.calibration.collect import (
 from elmo_compress.calibration.statistics import InputStatistics, load_statistics_for, weights_lstm_sha256
 from elmo_compress.constants import MATRIX_TARGETS, OPTIONS_NAME, WEIGHTS_NAME
 from elmo_compress.data import default_split, read_corpus
+from elmo_compress.distill import DistillSettings, distill_weights
 from elmo_compress.errors import ElmoCompressError
 from elmo_compress.factorize.checks import check_share, is_int
 from elmo_compress.outputs import OutputFolder, write_text
@@ -54,6 +55,8 @@ class ShrinkSettings:
         Calibration sentences, spread evenly over the text (fewer when the text has fewer).
     distill_steps : `int`, optional (default = `0`)
         Distillation steps after factorizing (0: none).
+    distill_train : `str`, optional (default = `"factors"`)
+        What distillation trains: `"factors"` (the compressed matrices) or `"all"` (every LSTM parameter).
     seed : `int`, optional (default = `0`)
     """
 
@@ -62,6 +65,7 @@ class ShrinkSettings:
     weighting: str = DEFAULT_WEIGHTING
     calibration_sentences: int = DEFAULT_CALIBRATION_SENTENCES
     distill_steps: int = 0
+    distill_train: str = "factors"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -106,25 +110,10 @@ def held_out_perplexity(bundle: str, weights: ElmoWeights, scratch: str) -> floa
     return evaluate_perplexity(lm, default_split()[1], vocabulary).mean
 
 
-def distill_settings(settings: ShrinkSettings) -> Any:
-    """`elmo_compress.distill.DistillSettings` with `settings.distill_steps` steps and the seed (its other defaults),
-    made before any work so that bad settings, or an installation without the distill package, stop at once."""
-    try:
-        from elmo_compress.distill import DistillSettings
-    except ImportError:
-        raise ElmoCompressError(
-            "--distill-steps needs elmo_compress.distill, which this installation lacks"
-        ) from None
-    return DistillSettings(steps=settings.distill_steps, seed=settings.seed)
-
-
-def distill_stage(
-    teacher: ElmoWeights, student: ElmoWeights, sentences: List[List[str]], settings: Any
-) -> ElmoWeights:
-    """`elmo_compress.distill.distill_weights`: the uncompressed biLM teaches the compressed one on `sentences`."""
-    from elmo_compress.distill import distill_weights
-
-    return distill_weights(teacher, student, sentences, settings)
+def distill_settings(settings: ShrinkSettings) -> DistillSettings:
+    """The distillation stage's settings (`settings.distill_steps` steps, the seed, the other defaults of
+    `DistillSettings`), made before any work so that bad settings stop at once."""
+    return DistillSettings(steps=settings.distill_steps, seed=settings.seed, train=settings.distill_train)
 
 
 def shrink_files(
@@ -209,7 +198,7 @@ def shrink_files(
         stage("factorize", started, compressed)
         if distillation is not None:
             started = time.perf_counter()
-            compressed = distill_stage(weights, compressed, calibration_sentences(text, None), distillation)
+            compressed = distill_weights(weights, compressed, calibration_sentences(text, None), distillation)
             reports = _reports(weights, compressed)
             stage("distill", started, compressed, steps=settings.distill_steps)
         compressed.save(output.path(WEIGHTS_NAME))
