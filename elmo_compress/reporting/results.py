@@ -250,9 +250,12 @@ def plot_metric_vs_rank(rows: Sequence[ResultRow], methods: Sequence[str], path:
     figure, axes = pyplot.subplots(1, len(targets), figsize=(4.4 * len(targets), 4.2), sharey=True, squeeze=False)
     for axis, target in zip(axes[0], targets):
         for method in methods:
-            points = sorted((row.rank, row.metric) for row in plotted if (row.method, row.target) == (method, target))
-            if points:
-                axis.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=method)
+            points = sorted(
+                (row.rank, row.metric, row.metric_spread or 0.0) for row in plotted if (row.method, row.target) == (method, target)
+            )
+            if points:  # error bars: the spread over training seeds, where the rows have one
+                xs, ys, spreads = zip(*points)
+                axis.errorbar(xs, ys, yerr=spreads if any(spreads) else None, marker="o", capsize=3, label=method)
         axis.axhline(baseline.metric, color="gray", linestyle="--", label="uncompressed")
         axis.set_title(TARGET_TITLES[target])
         axis.set_xlabel("rank (prune: same parameter count)")
