@@ -10,7 +10,7 @@ from elmo_compress.commands.arguments import add_output_dir, add_threads, non_ne
 from elmo_compress.constants import DEMO_BILM_DIR
 from elmo_compress.methods import METHOD_NAMES, PAPER_METHODS
 
-DOWNSTREAM_TASKS = ("sentiment", "ner", "snli")
+DOWNSTREAM_TASKS = ("probe", "sentiment", "ner", "snli")
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -33,11 +33,15 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     parser.add_argument(
         "--downstream-task",
         choices=[*DOWNSTREAM_TASKS, "none"],
-        default="sentiment",
-        help="downstream task to train on the demo data and sweep (default: sentiment; none: skip)",
+        default="probe",
+        help="downstream task to train on the demo data and sweep (default: probe, a CRF tagger on the demo NER "
+        "task whose only input is ELMo's LSTM layers; none: skip)",
     )
     parser.add_argument("--downstream-ranks", type=positive_int, nargs="+", default=[8, 16, 32], help="sweep ranks (default: 8 16 32)")
-    parser.add_argument("--downstream-epochs", type=positive_int, default=15, help="training epochs (default: 15)")
+    parser.add_argument("--downstream-epochs", type=positive_int, help="training epochs (default: the task's, probe 2, others 15)")
+    parser.add_argument(
+        "--downstream-seeds", type=positive_int, default=3, help="train and sweep once per training seed; the table gives mean and spread (default: 3)"
+    )
     add_threads(parser)
     return parser
 
@@ -57,6 +61,7 @@ def run(args: argparse.Namespace) -> None:
             args.downstream_task,
             args.downstream_ranks,
             args.downstream_epochs,
+            args.downstream_seeds,
             args.force,
         )
     )

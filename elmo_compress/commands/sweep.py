@@ -31,16 +31,27 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
         "--allennlp-loop", action="store_true", help="run allennlp's biLSTM loop in the compressed rows too (default: the fast path)"
     )
     parser.add_argument("--statistics", metavar="FILE", help="calibration statistics of the archive's ELMo (for asvd; statistics.npz of `shrink`)")
+    parser.add_argument(
+        "--compressed-weights",
+        nargs="+",
+        default=[],
+        metavar="NAME=FILE",
+        help="one more row per compressed weights file (compress, shrink, distill), named NAME: the archive with "
+        "its ELMo replaced by that file, which must come from the archive's own ELMo weights",
+    )
     add_threads(parser)
     return parser
 
 
 def run(args: argparse.Namespace) -> None:
     from elmo_compress.downstream.sweep import SweepRequest, run_sweep
+    from elmo_compress.downstream.weights_rows import parse_named_file
     from elmo_compress.reporting.results import text_table
 
+    files = [parse_named_file(text) for text in args.compressed_weights]
     request = SweepRequest(
-        args.archive_file, args.evaluation_file, args.methods, args.targets, args.ranks, args.metric, args.batch_size, args.allennlp_loop, args.statistics
+        args.archive_file, args.evaluation_file, args.methods, args.targets, args.ranks, args.metric, args.batch_size,
+        args.allennlp_loop, args.statistics, files,
     )
     rows = run_sweep(request, args.output_dir, args.force)
     print(text_table(rows))

@@ -5,7 +5,7 @@ experiment, the matrix analysis, and the downstream experiment on one demo task.
 
 import os
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
 from elmo_compress.analysis.run import write_analysis
 from elmo_compress.constants import OPTIONS_NAME, WEIGHTS_NAME
@@ -38,7 +38,8 @@ class DemoSettings:
     held_out_sentences: int
     downstream_task: str
     downstream_ranks: Sequence[int]
-    downstream_epochs: int
+    downstream_epochs: Optional[int]
+    downstream_seeds: int = 3
     force: bool = False
 
 
@@ -70,6 +71,6 @@ def run_demo(settings: DemoSettings) -> None:
     if settings.downstream_task != "none":
         rows = run_downstream_demo(
             settings.downstream_task, settings.output_dir, settings.methods, settings.downstream_ranks,
-            settings.downstream_epochs, settings.force, statistics,
+            settings.downstream_epochs, settings.force, settings.downstream_seeds, statistics,
         )
         print(text_table(rows))

@@ -27,11 +27,11 @@ from allennlp.modules.elmo import _ElmoBiLm
 from elmo_compress.constants import MATRIX_TARGETS
 from elmo_compress.errors import ElmoCompressError
 from elmo_compress.factorize import CompressionSpec
-from elmo_compress.modules import as_linear_form, compress_elmo_bilm, lstm_cells
+from elmo_compress.modules import CompressedElmoBiLm, RuntimeOptions, as_linear_form, compress_elmo_bilm, lstm_cells
 from elmo_compress.modules.export import bilm_layout
 from elmo_compress.outputs import OutputFolder
 from elmo_compress.registration import register
-from elmo_compress.weights import MatrixReport
+from elmo_compress.weights import ElmoWeights, MatrixReport
 from elmo_compress.weights.compress import CompressionProgress
 from elmo_compress.weights.layout import TARGET_ATTRIBUTES
 
@@ -132,6 +132,22 @@ def plain_elmo_bilms(model: Model, archive_file: str) -> List[Tuple[str, _ElmoBi
     return bilms
 
 
+def elmo_blocks(config: Any) -> List[Dict[str, Any]]:
+    """Every ELMo block of a config, in order: `elmo_token_embedder` blocks and the `elmo` of `bcn` models."""
+    found: List[Dict[str, Any]] = []
+    if isinstance(config, dict):
+        if config.get("type") in COMPRESSED_EMBEDDERS:
+            found.append(config)
+        elif config.get("type") in COMPRESSED_MODELS and isinstance(config.get("elmo"), dict):
+            found.append(config["elmo"])
+        for value in config.values():
+            found += elmo_blocks(value)
+    elif isinstance(config, list):
+        for value in config:
+            found += elmo_blocks(value)
+    return found
+
+
 def _rewrite_elmo_blocks(config: Any, replacement: Dict[str, Any]) -> int:
     """Turn every ELMo block of `config` (in place) into its compressed form; returns how many."""
     count = 0
@@ -216,3 +232,15 @@ def compress_archive(
         config = compressed_config(archive.config.as_dict(quiet=True), options, layout)
         write_archive(archive.model, config, output.path(ARCHIVE_NAME))
     return reports, output.final_path(ARCHIVE_NAME)
+
+
+def replace_elmo_bilms(model: Model, weights: ElmoWeights, fast_path: bool = True) -> None:
+    """
+    Put a biLM built from `weights` (e.g. a compressed weights file) in place of every ELMo biLM of
+    `model`, frozen, with fresh states, as `compressed_elmo` builds it from that file.
+    """
+    for name, _ in elmo_bilms(model):
+        parent_name, _, attribute = name.rpartition(".")
+        parent = model.get_submodule(parent_name) if parent_name else model
+        bilm = CompressedElmoBiLm(weights=weights, requires_grad=False, runtime=RuntimeOptions(fast_path=fast_path))
+        setattr(parent, attribute, bilm)

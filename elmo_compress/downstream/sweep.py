@@ -9,16 +9,28 @@ the archive, and each compressed row what it reports for the archive `compress-e
 that setting (`compressed_elmo` runs the fast biLSTM path; `allennlp_loop=True` runs allennlp's loop in
 every row instead).
 
+Rows from compressed weights files (`compressed_weights`, name -> file) evaluate the archive with its
+ELMo replaced by that file's biLM (`weights_rows`): the budgeted, activation-aware or distilled biLMs of
+`compress`, `shrink` and `distill`, beside the paper's methods.
+
+The character CNN is the same in every method row (compression leaves it alone), so its output for each
+batch is computed once and reused by the later rows (`CharacterMemo`): the same tensors, bit for bit, as
+computing it again.
+
 The rows are kept in `sweep.csv` as they are computed, with what they were computed on (archive and
 evaluation file digests, metric, batching, loop) in `sweep.json`: a rerun resumes, and refuses to mix
 rows of another archive, file, metric or batching.
 """
 
 import copy
+import functools
+import hashlib
 import json
 import os
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import torch
 
 from allennlp.common import Params
 from allennlp.common.util import prepare_environment
@@ -28,7 +40,8 @@ from allennlp.models import Model
 from allennlp.models.archival import Archive
 
 from elmo_compress.constants import UNCOMPRESSED
-from elmo_compress.downstream.archive import compress_model, elmo_bilms, load_model_archive, plain_elmo_bilms
+from elmo_compress.downstream.archive import compress_model, elmo_bilms, load_model_archive, plain_elmo_bilms, replace_elmo_bilms
+from elmo_compress.downstream.weights_rows import archive_matrices, check_names, load_compressed_weights, weights_file_description
 from elmo_compress.errors import CompressionSpecError, SweepError
 from elmo_compress.factorize import CompressionSpec, break_even_rank
 from elmo_compress.methods import METHODS
@@ -37,7 +50,7 @@ from elmo_compress.outputs import OutputFolder, atomic_write_text, check_not_inp
 from elmo_compress.progress import bar
 from elmo_compress.reporting.results import ResultRow, metric_drop, read_rows_csv, rows_csv
 from elmo_compress.version import VERSION
-from elmo_compress.weights import file_sha256
+from elmo_compress.weights import ElmoWeights, file_sha256
 
 Setting = Tuple[str, str, int]  # method, target, rank
 CSV_NAME, PROVENANCE_NAME = "sweep.csv", "sweep.json"
@@ -67,6 +80,8 @@ class SweepRequest:
         Run allennlp's timestep loop in the compressed rows too (they use the fast path otherwise).
     statistics : `str`, optional (default = `None`)
         Calibration statistics of the archive's ELMo, for methods that need them (`"asvd"`).
+    compressed_weights : `Sequence[Tuple[str, str]]`, optional (default = `()`)
+        (row name, compressed weights file) pairs: one more row each, the archive with that biLM.
     """
 
     archive_file: str
@@ -78,6 +93,7 @@ class SweepRequest:
     batch_size: Optional[int] = None
     allennlp_loop: bool = False
     statistics: Optional[str] = None
+    compressed_weights: Sequence[Tuple[str, str]] = ()
 
 
 def _unique(values: Sequence) -> List:
@@ -165,11 +181,50 @@ def _counts(model: Model) -> Tuple[int, int]:
     return sum(total for total, _ in counts), sum(matrices for _, matrices in counts)
 
 
+class CharacterMemo:
+    """
+    The character encoder's output for each batch it has seen, shared by the rows of one sweep whose
+    character encoder is the archive's: a batch seen again (the same character ids) gets the stored
+    tensors, which are what computing them again gives. Nothing is stored while gradients are on, nor
+    beyond `limit_bytes`.
+    """
+
+    def __init__(self, limit_bytes: int = 256 * 2**20) -> None:
+        self.limit_bytes = limit_bytes
+        self.stored_bytes = 0
+        self.outputs: Dict[Tuple, Dict[str, torch.Tensor]] = {}
+
+    def attach(self, model: Model) -> None:
+        """Route every ELMo character encoder of `model` (a copy of the archive's) through the memo."""
+        for name, bilm in elmo_bilms(model):
+            encoder = bilm._token_embedder
+            encoder.forward = functools.partial(self._forward, name, encoder.forward)
+
+    def _forward(self, name: str, compute: Callable[[torch.Tensor], Dict[str, torch.Tensor]], inputs: torch.Tensor) -> Any:
+        # inputs: (batch, timesteps, max characters) character ids
+        key = (name, str(inputs.dtype), tuple(inputs.shape), hashlib.sha256(inputs.detach().cpu().contiguous().numpy().tobytes()).digest())
+        if key in self.outputs:
+            return self.outputs[key]
+        output = compute(inputs)
+        size = sum(tensor.numel() * tensor.element_size() for tensor in output.values())
+        if not torch.is_grad_enabled() and self.stored_bytes + size <= self.limit_bytes:
+            self.outputs[key] = output
+            self.stored_bytes += size
+        return output
+
+
 def evaluate_setting(
-    archive: Archive, setting: Optional[Setting], request: SweepRequest, metric: Tuple[str, bool], baseline: Optional[ResultRow]
+    archive: Archive,
+    setting: Optional[Setting],
+    request: SweepRequest,
+    metric: Tuple[str, bool],
+    baseline: Optional[ResultRow],
+    memo: Optional[CharacterMemo] = None,
 ) -> ResultRow:
     """One row: a fresh copy of the archived model, compressed as `setting` says (`None`: not at all)."""
     model = copy.deepcopy(archive.model)
+    if memo is not None:
+        memo.attach(model)
     errors: List[float] = []
     if setting is not None:
         method, target, rank = setting
@@ -184,6 +239,29 @@ def evaluate_setting(
         errors = [report.relative_error for report in reports if report.method != "dense"]
         if not request.allennlp_loop:
             use_fast_path(model)
+    labels = setting or (UNCOMPRESSED, UNCOMPRESSED, None)
+    return _row(model, archive, request, metric, baseline, labels, errors)
+
+
+def evaluate_weights_file(
+    archive: Archive, name: str, weights: ElmoWeights, request: SweepRequest, metric: Tuple[str, bool], baseline: ResultRow
+) -> ResultRow:
+    """One row: a fresh copy of the archived model with the biLM of a compressed weights file."""
+    target, rank, errors = weights_file_description(weights, archive_matrices(archive))
+    model = copy.deepcopy(archive.model)
+    replace_elmo_bilms(model, weights, fast_path=not request.allennlp_loop)
+    return _row(model, archive, request, metric, baseline, (name, target, rank), errors)
+
+
+def _row(
+    model: Model,
+    archive: Archive,
+    request: SweepRequest,
+    metric: Tuple[str, bool],
+    baseline: Optional[ResultRow],
+    labels: Tuple[str, str, Optional[int]],
+    errors: List[float],
+) -> ResultRow:
     metrics = evaluate_as_allennlp(model, archive, request.evaluation_file, request.batch_size)
     name, higher_is_better = metric
     if name not in metrics:
@@ -191,9 +269,9 @@ def evaluate_setting(
     value = float(metrics[name])
     bilm_parameters, matrix_parameters = _counts(model)
     return ResultRow(
-        method=setting[0] if setting else UNCOMPRESSED,
-        target=setting[1] if setting else UNCOMPRESSED,
-        rank=setting[2] if setting else None,
+        method=labels[0],
+        target=labels[1],
+        rank=labels[2],
         metric_name=name,
         metric=value,
         metric_drop=0.0 if baseline is None else metric_drop(baseline.metric, value, higher_is_better),
@@ -217,8 +295,14 @@ def provenance(request: SweepRequest, metric: Tuple[str, bool]) -> Dict[str, obj
     }
 
 
-def _earlier_rows(output_dir: str, record: Dict[str, object], force: bool) -> List[ResultRow]:
-    """Rows of an earlier run of the same sweep in `output_dir`, for resuming (none with `force`)."""
+FILES_KEY = "compressed_weights_sha256"  # row name -> the file it was computed from
+
+
+def _earlier_rows(output_dir: str, record: Dict[str, Any], force: bool) -> List[ResultRow]:
+    """
+    Rows of an earlier run of the same sweep in `output_dir`, for resuming (none with `force`). The
+    record's compressed weights files are merged into `record`: a name keeps the file it was computed from.
+    """
     csv_path, record_path = os.path.join(output_dir, CSV_NAME), os.path.join(output_dir, PROVENANCE_NAME)
     if force:
         return []
@@ -234,54 +318,76 @@ def _earlier_rows(output_dir: str, record: Dict[str, object], force: bool) -> Li
         return []
     with open(record_path, encoding="utf-8") as file:
         earlier = json.load(file)
-    differing = [key for key in record if key != "elmo_compress_version" and earlier.get(key) != record[key]]
+    ignored = ("elmo_compress_version", FILES_KEY)
+    differing = [key for key in record if key not in ignored and earlier.get(key) != record[key]]
+    earlier_files = earlier.get(FILES_KEY, {})
+    differing += [f"file for the row {name!r}" for name, digest in record[FILES_KEY].items() if earlier_files.get(name, digest) != digest]
     if differing:
         raise SweepError(
             f"the rows in {csv_path} were computed with another {', '.join(differing)}; "
             "pass --force to start over or pick another -o"
         )
+    record[FILES_KEY] = {**earlier_files, **record[FILES_KEY]}
     with open(csv_path, encoding="utf-8", newline="") as file:
         return read_rows_csv(file.read(), csv_path)
 
 
 def run_sweep(request: SweepRequest, output_dir: str, force: bool = False) -> List[ResultRow]:
     """
-    Check everything, evaluate the uncompressed model and each setting (resuming an earlier run of the
-    same sweep), keeping `sweep.csv` up to date after every row, then write the table and figures.
+    Check everything, evaluate the uncompressed model, each setting and each compressed weights file
+    (resuming an earlier run of the same sweep), keeping `sweep.csv` up to date after every row, then
+    write the table and figures.
     """
-    check_not_input([], [request.archive_file, request.evaluation_file], folder=output_dir)
+    inputs = [request.archive_file, request.evaluation_file, request.statistics]
+    inputs += [path for _, path in request.compressed_weights]
+    check_not_input([], inputs, folder=output_dir)
     if os.path.exists(output_dir) and not os.path.isdir(output_dir):
         raise SweepError(f"the output folder {output_dir} is an existing file")
+    check_names(request.compressed_weights)
     archive = load_model_archive(request.archive_file)
     bilms = plain_elmo_bilms(archive.model, request.archive_file)
     cell = bilms[0][1]._elmo_lstm.forward_layer_0
     planned = planned_settings(request, tuple(cell.input_linearity.weight.shape))
+    files = {name: load_compressed_weights(archive, request.archive_file, name, path) for name, path in request.compressed_weights}
     metric = validation_metric(archive, request.metric)
     check_evaluation_file(archive, request.evaluation_file)
     record = {**provenance(request, metric), "elmo_compress_version": VERSION}
+    record[FILES_KEY] = {name: file_sha256(path) for name, path in request.compressed_weights}
     rows = _earlier_rows(output_dir, record, force)
     report = OutputFolder(output_dir, names=REPORT_NAMES, force=True)  # regenerated from the rows each run
     with report:
         os.makedirs(output_dir, exist_ok=True)
         atomic_write_text(os.path.join(output_dir, PROVENANCE_NAME), json.dumps(record, indent=1) + "\n")
-        rows = _evaluate_missing(archive, planned, request, metric, rows, os.path.join(output_dir, CSV_NAME))
+        rows = _evaluate_missing(archive, planned, files, request, metric, rows, os.path.join(output_dir, CSV_NAME))
         write_sweep_report(rows, report, request)
     return rows
 
 
 def _evaluate_missing(
-    archive: Archive, planned: List[Setting], request: SweepRequest, metric: Tuple[str, bool], rows: List[ResultRow], csv_path: str
+    archive: Archive,
+    planned: List[Setting],
+    files: Dict[str, ElmoWeights],
+    request: SweepRequest,
+    metric: Tuple[str, bool],
+    rows: List[ResultRow],
+    csv_path: str,
 ) -> List[ResultRow]:
     done = {(row.method, row.target, -1 if row.rank is None else row.rank) for row in rows}
+    memo = CharacterMemo()
     if (UNCOMPRESSED, UNCOMPRESSED, -1) not in done:
-        rows.insert(0, evaluate_setting(archive, None, request, metric, None))
+        rows.insert(0, evaluate_setting(archive, None, request, metric, None, memo))
         atomic_write_text(csv_path, rows_csv(rows))
     baseline = next(row for row in rows if row.is_uncompressed)
-    todo = [setting for setting in planned if setting not in done]
-    progress = bar(len(todo), "sweep", unit="setting")
-    for setting in todo:
-        progress.set_postfix_str(" ".join(map(str, setting)))
-        rows.append(evaluate_setting(archive, setting, request, metric, baseline))
+    todo: List[Any] = [setting for setting in planned if setting not in done]
+    todo += [name for name in files if name not in {row.method for row in rows}]
+    progress = bar(len(todo), "sweep", unit="row")
+    for item in todo:
+        if isinstance(item, str):
+            progress.set_postfix_str(item)
+            rows.append(evaluate_weights_file(archive, item, files[item], request, metric, baseline))
+        else:
+            progress.set_postfix_str(" ".join(map(str, item)))
+            rows.append(evaluate_setting(archive, item, request, metric, baseline, memo))
         atomic_write_text(csv_path, rows_csv(rows))
         progress.update(1)
     progress.close()

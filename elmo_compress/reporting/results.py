@@ -52,6 +52,10 @@ class ResultRow:
         Mean `||W - W_r||_F / ||W||_F` over the compressed matrices.
     metric_forward, metric_backward : `Optional[float]`
         Per-direction values where the metric has them (perplexity).
+    seeds : `int`
+        How many models, trained with different seeds, the metric is the mean over (1: one model).
+    metric_spread : `Optional[float]`
+        The sample standard deviation of the metric over those seeds; `None` with one seed.
     """
 
     method: str
@@ -68,6 +72,8 @@ class ResultRow:
     mean_relative_error: Optional[float] = None
     metric_forward: Optional[float] = None
     metric_backward: Optional[float] = None
+    seeds: int = 1
+    metric_spread: Optional[float] = None
 
     @property
     def is_uncompressed(self) -> bool:
@@ -87,8 +93,10 @@ class ResultRow:
 
 
 COLUMNS = [column.name for column in fields(ResultRow)]
-_INTEGERS = ("rank", "training_steps", "bilm_parameters", "lstm_matrix_parameters")
-_FLOATS = ("metric", "metric_drop", "budget", "mean_relative_error", "metric_forward", "metric_backward")
+# Columns added later: a CSV written before them (without these, at the end) still reads, with their defaults.
+LATER_COLUMNS = ("seeds", "metric_spread")
+_INTEGERS = ("rank", "training_steps", "bilm_parameters", "lstm_matrix_parameters", "seeds")
+_FLOATS = ("metric", "metric_drop", "budget", "mean_relative_error", "metric_forward", "metric_backward", "metric_spread")
 
 
 def metric_drop(baseline: float, value: float, higher_is_better: bool) -> float:
@@ -121,18 +129,40 @@ def _parse(name: str, text: str) -> object:
 def read_rows_csv(text: str, source: str) -> List[ResultRow]:
     """Rows from `rows_csv` output; anything else is one error naming `source`."""
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    if reader.fieldnames != COLUMNS:
+    earlier = [name for name in COLUMNS if name not in LATER_COLUMNS]
+    if reader.fieldnames not in (COLUMNS, earlier):
         raise ElmoCompressError(f"{source} is not a result table of this tool (columns {reader.fieldnames})")
+    present = reader.fieldnames
     try:
-        return [ResultRow(**{name: _parse(name, record[name]) for name in COLUMNS}) for record in reader]
+        rows = [ResultRow(**{name: _parse(name, record[name]) for name in present}) for record in reader]
     except (TypeError, ValueError) as error:
         raise ElmoCompressError(f"{source}: line {reader.line_num}: {error}") from None
+    for row in rows:
+        if row.seeds is None:  # an empty cell: one model
+            row.seeds = 1
+    return rows
 
 
 def _rank_cell(row: ResultRow) -> str:
     if row.rank is not None:
         return str(row.rank)
     return f"budget {row.budget:.1%}" if row.budget is not None else "-"
+
+
+def metric_cell(row: ResultRow) -> str:
+    """The metric, with `± spread` when it is a mean over seeds."""
+    if row.metric_spread is None:
+        return _value(row.metric)
+    return f"{_value(row.metric)} ± {_value(row.metric_spread)}"
+
+
+def seeds_note(rows: Sequence[ResultRow]) -> str:
+    """How the metric cells of `rows` read: empty for one model each."""
+    seeds = sorted({row.seeds for row in rows})
+    if seeds == [1]:
+        return ""
+    counts = "/".join(map(str, seeds))
+    return f"Metrics: mean ± sample standard deviation over {counts} training seeds (one model per seed)."
 
 
 def _training_cell(row: ResultRow) -> str:
@@ -154,7 +184,7 @@ def table_cells(rows: Sequence[ResultRow]) -> Tuple[List[str], List[List[str]]]:
         line.append("-" if row.mean_relative_error is None else f"{row.mean_relative_error:.3f}")
         if directions:
             line += [_value(row.metric_forward), _value(row.metric_backward)]
-        line += [_value(row.metric), f"{row.metric_drop:+.4g}"]
+        line += [metric_cell(row), f"{row.metric_drop:+.4g}"]
         cells.append(line)
     return headers, cells
 
@@ -183,10 +213,11 @@ def rank_grid(rows: Sequence[ResultRow], methods: Sequence[str]) -> str:
     grid_rows = [row for row in rows if row.rank is not None and row.training == "none" and not row.is_uncompressed]
     ranks = sorted({int(row.rank) for row in grid_rows})
     cells: Dict[Tuple[str, str, int], ResultRow] = {(r.method, r.target, int(r.rank)): r for r in grid_rows}
+    note = seeds_note(rows)
     lines = [
-        f"Uncompressed: {baseline.metric_name} {_value(baseline.metric)}, biLM {baseline.bilm_parameters:,} "
+        f"Uncompressed: {baseline.metric_name} {metric_cell(baseline)}, biLM {baseline.bilm_parameters:,} "
         f"parameters (LSTM W_i + W_h {baseline.lstm_matrix_parameters:,}). Cells: {baseline.metric_name} "
-        "(share of the LSTM W_i + W_h parameters and multiply-adds kept).",
+        "(share of the LSTM W_i + W_h parameters and multiply-adds kept)." + (f" {note}" if note else ""),
         "",
     ]
     headers = ["method", "target"] + [f"rank {rank}" for rank in ranks]
@@ -199,7 +230,7 @@ def rank_grid(rows: Sequence[ResultRow], methods: Sequence[str]) -> str:
             for rank in ranks:
                 row = cells.get((method, target, rank))
                 kept = row.lstm_matrix_parameters / baseline.lstm_matrix_parameters if row else 0.0
-                line.append(f"{_value(row.metric)} ({kept:.0%})" if row else "-")
+                line.append(f"{metric_cell(row)} ({kept:.0%})" if row else "-")
             body.append(line)
     lines.append(format_markdown_table(headers, body))
     others = [row for row in rows if not row.is_uncompressed and row not in grid_rows]
@@ -219,9 +250,12 @@ def plot_metric_vs_rank(rows: Sequence[ResultRow], methods: Sequence[str], path:
     figure, axes = pyplot.subplots(1, len(targets), figsize=(4.4 * len(targets), 4.2), sharey=True, squeeze=False)
     for axis, target in zip(axes[0], targets):
         for method in methods:
-            points = sorted((row.rank, row.metric) for row in plotted if (row.method, row.target) == (method, target))
-            if points:
-                axis.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=method)
+            points = sorted(
+                (row.rank, row.metric, row.metric_spread or 0.0) for row in plotted if (row.method, row.target) == (method, target)
+            )
+            if points:  # error bars: the spread over training seeds, where the rows have one
+                xs, ys, spreads = zip(*points)
+                axis.errorbar(xs, ys, yerr=spreads if any(spreads) else None, marker="o", capsize=3, label=method)
         axis.axhline(baseline.metric, color="gray", linestyle="--", label="uncompressed")
         axis.set_title(TARGET_TITLES[target])
         axis.set_xlabel("rank (prune: same parameter count)")

@@ -9,7 +9,7 @@ from elmo_compress.commands import main
 from elmo_compress.constants import DEMO_BILM_DIR, DEMO_TASKS_DIR
 from elmo_compress.demo.downstream import run_downstream_demo
 from elmo_compress.lm import pretrain
-from elmo_compress.reporting.results import COLUMNS
+from elmo_compress.reporting.results import COLUMNS, read_rows_csv
 
 from tests.helpers import SENTENCES, one_error_line, run_cli, tiny_config, write_random_bilm
 
@@ -53,8 +53,17 @@ def test_demo_writes_table_csv_and_plot(tiny_bundle: Path, tmp_path: Path, capsy
     assert main(arguments + ["--output-dir", str(output), "--force"]) == 0
 
 
+def test_demo_defaults_to_the_probe_over_three_seeds():
+    from elmo_compress.commands import build_parser
+
+    args = build_parser().parse_args(["demo"])
+    assert (args.downstream_task, args.downstream_seeds, args.downstream_epochs) == ("probe", 3, None)
+    for task in ("sentiment", "ner", "snli", "none"):
+        assert build_parser().parse_args(["demo", "--downstream-task", task]).downstream_task == task
+
+
 @pytest.mark.slow
-def test_downstream_demo_trains_and_sweeps(tmp_path: Path, monkeypatch, capsys):
+def test_downstream_demo_trains_and_sweeps_per_seed(tmp_path: Path, monkeypatch, capsys):
     options_file, weight_file = write_random_bilm(tmp_path / "elmo")
     monkeypatch.setenv("ELMO_OPTIONS_FILE", options_file)
     monkeypatch.setenv("ELMO_WEIGHT_FILE", weight_file)
@@ -64,9 +73,16 @@ def test_downstream_demo_trains_and_sweeps(tmp_path: Path, monkeypatch, capsys):
         sliced = tmp_path / f"sst_{split}.txt"
         sliced.write_text("\n".join(lines[:: max(1, len(lines) // 40)]) + "\n")
         monkeypatch.setenv(f"SST_{split.upper()}_DATA_PATH", str(sliced))
-    rows = run_downstream_demo("sentiment", str(tmp_path), ["svd", "prune"], ranks=[4], epochs=1)
+    rows = run_downstream_demo("sentiment", str(tmp_path), ["svd", "prune"], ranks=[4], epochs=1, seeds=2)
     assert len(rows) == 1 + 2 * 3 and rows[0].metric_name == "accuracy"
-    assert (tmp_path / "downstream_sentiment" / "sweep" / "sweep.csv").exists()
-    assert "| prune | both |" in (tmp_path / "downstream_sentiment" / "sweep" / "sweep.md").read_text()
-    run_downstream_demo("sentiment", str(tmp_path), ["svd", "prune"], ranks=[4], epochs=1)  # reuses archive and rows
+    assert all(row.seeds == 2 and row.metric_spread is not None for row in rows)
+    folder = tmp_path / "downstream_sentiment"
+    per_seed = [read_rows_csv((folder / f"seed_{seed}" / "sweep" / "sweep.csv").read_text(), "seed") for seed in (0, 1)]
+    assert rows[0].metric == pytest.approx((per_seed[0][0].metric + per_seed[1][0].metric) / 2)
+    configs = [json.loads((folder / f"seed_{seed}" / "model" / "config.json").read_text()) for seed in (0, 1)]
+    assert [config["pytorch_seed"] for config in configs] == [133, 134]
+    assert read_rows_csv((folder / "sweep.csv").read_text(), "table") == rows
+    markdown = (folder / "sweep.md").read_text()
+    assert "| prune | both |" in markdown and "over 2 training seeds" in markdown
+    run_downstream_demo("sentiment", str(tmp_path), ["svd", "prune"], ranks=[4], epochs=1, seeds=2)  # reuses archives and rows
     assert "reusing" in capsys.readouterr().out

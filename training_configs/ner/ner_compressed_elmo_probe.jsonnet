@@ -1,0 +1,2 @@
+// See crf_probe.libsonnet.
+(import 'crf_probe.libsonnet')(compressed=true)
