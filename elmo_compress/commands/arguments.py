@@ -91,8 +91,11 @@ def add_threads(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=non_negative_int, default=DEFAULT_THREADS, help=THREADS_HELP)
 
 
-def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options that make a `CompressionSpec` (read back by `elmo_compress.commands.specs`)."""
+def add_spec_arguments(parser: argparse.ArgumentParser, compressed_weights: bool = False) -> None:
+    """
+    The options that make a `CompressionSpec` (read back by `compression_block`). `compressed_weights`:
+    offer `--compressed-weights FILE` (an already compressed biLM) in place of a size.
+    """
     methods = "; ".join(f"{name}: {method.summary}" for name, method in METHODS.items())
     parser.add_argument(
         "--method", choices=METHOD_NAMES, default="svd", help=f"how to compress (default: svd). {methods}"
@@ -113,6 +116,13 @@ def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
         help="a compression block (a JSON file or inline JSON) with per-target / per-layer ranks; "
         "--method/--target/--seed are then taken from it",
     )
+    if compressed_weights:
+        size.add_argument(
+            "--compressed-weights",
+            metavar="FILE",
+            help="a compressed weights file (compress, shrink, distill) made from the archive's own ELMo weights, "
+            "used as it is instead of compressing",
+        )
     parser.add_argument("--seed", type=non_negative_int, default=0, help="recorded seed (default: 0)")
     parser.add_argument(
         "--statistics",

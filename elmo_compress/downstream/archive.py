@@ -234,6 +234,25 @@ def compress_archive(
     return reports, output.final_path(ARCHIVE_NAME)
 
 
+def archive_with_compressed_weights(archive_file: str, weights_file: str, output_dir: str, force: bool = False) -> str:
+    """
+    Write `output_dir/model.tar.gz`: the trained archive with its ELMo replaced by the compressed weights
+    file `weights_file` (from `compress`, `shrink` or `distill`; it must come from the archive's own ELMo
+    weights), self-contained as `compress_archive` writes it. Returns the archive's path.
+    """
+    from elmo_compress.downstream.weights_rows import load_compressed_weights
+
+    with OutputFolder(output_dir, inputs=[archive_file, weights_file], names=[ARCHIVE_NAME], force=force) as output:
+        archive = load_model_archive(archive_file)
+        plain_elmo_bilms(archive.model, archive_file)
+        options = elmo_bilms(archive.model)[0][1]._token_embedder._options
+        weights = load_compressed_weights(archive, archive_file, "", weights_file)
+        replace_elmo_bilms(archive.model, weights)
+        config = compressed_config(archive.config.as_dict(quiet=True), options, weights.layout())
+        write_archive(archive.model, config, output.path(ARCHIVE_NAME))
+    return output.final_path(ARCHIVE_NAME)
+
+
 def replace_elmo_bilms(model: Model, weights: ElmoWeights, fast_path: bool = True) -> None:
     """
     Put a biLM built from `weights` (e.g. a compressed weights file) in place of every ELMo biLM of

@@ -66,7 +66,7 @@ def load_compressed_weights(archive: Archive, archive_file: str, name: str, path
     """
     bilm = elmo_bilms(archive.model)[0][1]
     options = ElmoOptions.from_dict(bilm._token_embedder._options, source=f"of {archive_file}")
-    label = f"--compressed-weights {name}={path}"
+    label = f"--compressed-weights {name}={path}" if name else f"--compressed-weights {path}"
     try:
         weights = ElmoWeights.from_file(options, path)
     except ElmoCompressError as error:

@@ -81,6 +81,11 @@ def test_compressed_weights_row_equals_the_compressed_archive(probe, capsys):
     compressed = load_model_archive(str(folder / "archived" / "model.tar.gz"))
     metrics = evaluate_as_allennlp(compressed.model, compressed, test_file, None)
     assert float(rows["mine"][4]) == metrics["f1-measure-overall"]
+    # The file itself as the archive's ELMo: the same archive, the same metric.
+    arguments = ["archive", archive, "-o", str(folder / "from_file"), "--compressed-weights", str(folder / "svd2" / "weights.hdf5")]
+    assert run_cli(arguments) == 0
+    from_file = load_model_archive(str(folder / "from_file" / "model.tar.gz"))
+    assert evaluate_as_allennlp(from_file.model, from_file, test_file, None) == metrics
 
 
 @pytest.mark.slow
@@ -101,3 +106,7 @@ def test_compressed_weights_of_other_weights_are_one_error_line(probe, capsys):
     assert run_cli(arguments + ["--compressed-weights", "no-equals-sign"]) == 2
     one_error_line(capsys, "give NAME=FILE")
     assert_no_output(output)
+    refused = folder / "refused_archive"
+    assert run_cli(["archive", archive, "-o", str(refused), "--compressed-weights", str(other / "svd2" / "weights.hdf5")]) == 2
+    one_error_line(capsys, "compressed from other ELMo weights")
+    assert_no_output(refused)
