@@ -132,44 +132,39 @@ def plain_elmo_bilms(model: Model, archive_file: str) -> List[Tuple[str, _ElmoBi
     return bilms
 
 
-def elmo_blocks(config: Any) -> List[Dict[str, Any]]:
-    """Every ELMo block of a config, in order: `elmo_token_embedder` blocks and the `elmo` of `bcn` models."""
-    found: List[Dict[str, Any]] = []
+def _elmo_owners(config: Any) -> List[Tuple[Dict[str, Any], Dict[str, Any]]]:
+    """
+    (owner, block) for every ELMo block of a config, in order: an `elmo_token_embedder` block is its own
+    owner; the `elmo` block of a `bcn` model is owned by the model (whose type changes when compressed).
+    """
+    found: List[Tuple[Dict[str, Any], Dict[str, Any]]] = []
     if isinstance(config, dict):
         if config.get("type") in COMPRESSED_EMBEDDERS:
-            found.append(config)
+            found.append((config, config))
         elif config.get("type") in COMPRESSED_MODELS and isinstance(config.get("elmo"), dict):
-            found.append(config["elmo"])
+            found.append((config, config["elmo"]))
         for value in config.values():
-            found += elmo_blocks(value)
+            found += _elmo_owners(value)
     elif isinstance(config, list):
         for value in config:
-            found += elmo_blocks(value)
+            found += _elmo_owners(value)
     return found
+
+
+def elmo_blocks(config: Any) -> List[Dict[str, Any]]:
+    """Every ELMo block of a config, in order: `elmo_token_embedder` blocks and the `elmo` of `bcn` models."""
+    return [block for _, block in _elmo_owners(config)]
 
 
 def _rewrite_elmo_blocks(config: Any, replacement: Dict[str, Any]) -> int:
     """Turn every ELMo block of `config` (in place) into its compressed form; returns how many."""
-    count = 0
-    if isinstance(config, dict):
-        block = None
-        if config.get("type") in COMPRESSED_EMBEDDERS:
-            config["type"] = COMPRESSED_EMBEDDERS[config["type"]]
-            block = config
-        elif config.get("type") in COMPRESSED_MODELS and isinstance(config.get("elmo"), dict):
-            config["type"] = COMPRESSED_MODELS[config["type"]]
-            block = config["elmo"]
-        if block is not None:
-            for key in ("options_file", "weight_file", "compression", "options", "layout"):
-                block.pop(key, None)
-            block.update(copy.deepcopy(replacement))
-            count += 1
-        for value in config.values():
-            count += _rewrite_elmo_blocks(value, replacement)
-    elif isinstance(config, list):
-        for value in config:
-            count += _rewrite_elmo_blocks(value, replacement)
-    return count
+    owners = _elmo_owners(config)
+    for owner, block in owners:
+        owner["type"] = {**COMPRESSED_EMBEDDERS, **COMPRESSED_MODELS}[owner["type"]]
+        for key in ("options_file", "weight_file", "compression", "options", "layout"):
+            block.pop(key, None)
+        block.update(copy.deepcopy(replacement))
+    return len(owners)
 
 
 def compressed_config(config: Dict[str, Any], options: Dict[str, Any], layout: Dict[str, Any]) -> Dict[str, Any]:
