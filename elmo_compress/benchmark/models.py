@@ -110,15 +110,13 @@ def bilm_settings(model: Model) -> List[Setting]:
 
 class RunningText:
     """
-    Real running text for the whole-biLM rows: the embedded corpus's training split
-    (`elmo_compress.data.default_split`, English from Python's documentation) as one token stream,
+    Real running text for the whole-biLM rows: sentences (the embedded corpus's training split,
+    `elmo_compress.data.default_split`, English from Python's documentation) as one token stream,
     handed out in order, so each part is text no earlier part contained as a whole.
     """
 
-    def __init__(self) -> None:
-        from elmo_compress.data import default_split
-
-        self.stream = [token for sentence in default_split()[0] for token in sentence]
+    def __init__(self, sentences: List[List[str]]) -> None:
+        self.stream = [token for sentence in sentences for token in sentence]
         self.position = 0
 
     def take(self, tokens: int) -> List[str]:

@@ -87,20 +87,19 @@ class DemoPerplexities:
 
     recipe : `str`
         A name in `RECIPES`.
-    sentences : `int`, optional (default = `None`)
-        Evaluate on the first this many held-out sentences; `None`: all of them.
+    held_out : `List[List[str]]`
+        The held-out sentences (the embedded corpus's held-out split, or its first sentences).
     cached_file : `str`, optional (default = `None`)
         A `perplexities.json` of an earlier run to reuse entries from (when it exists).
     """
 
-    def __init__(self, recipe: str, sentences: Optional[int] = None, cached_file: Optional[str] = None) -> None:
-        from elmo_compress.data import default_split
+    def __init__(self, recipe: str, held_out: List[List[str]], cached_file: Optional[str] = None) -> None:
         from elmo_compress.lm import LmVocabulary
         from elmo_compress.lm.bundle import VOCABULARY_NAME
 
         check_recipe(recipe)
         self.recipe = recipe
-        self.held_out = default_split()[1][:sentences]
+        self.held_out = held_out
         self.vocabulary = LmVocabulary.load(os.path.join(DEMO_BILM_DIR, VOCABULARY_NAME))
         self.dense = ElmoWeights.load(os.path.join(DEMO_BILM_DIR, OPTIONS_NAME), os.path.join(DEMO_BILM_DIR, WEIGHTS_NAME))
         self.projection_dim = self.dense.options.projection_dim

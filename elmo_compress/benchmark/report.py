@@ -18,6 +18,7 @@ from elmo_compress.benchmark.results import SCOPE_TITLES, plot_speedups, write_s
 from elmo_compress.benchmark.targets import PPL_LIMIT, Results, bilstm_targets, whole_bilm_targets
 from elmo_compress.benchmark.timing import WARM_TOKENS, Row, progress, time_bilm, time_lstm
 from elmo_compress.constants import DEFAULT_CHAR_CACHE
+from elmo_compress.data import default_split
 from elmo_compress.errors import ElmoCompressError
 from elmo_compress.outputs import OutputFolder, write_text
 from elmo_compress.reporting.tables import format_markdown_table, format_table
@@ -175,6 +176,7 @@ def run_speed_benchmark(
     with output:
         torch.set_num_threads(threads)
         load_before = os.getloadavg()
+        train, held_out = default_split()
         results: Results = {}
         options = {}
         for name in dict.fromkeys(list(models) + list(whole_bilm)):
@@ -184,12 +186,14 @@ def run_speed_benchmark(
             if name in models:
                 results.setdefault(name, {})["bilstm"] = time_lstm(model, dense, repeats)
             if name in whole_bilm:
-                results.setdefault(name, {})["whole_bilm"] = time_bilm(model, dense, repeats, RunningText())
+                results.setdefault(name, {})["whole_bilm"] = time_bilm(model, dense, repeats, RunningText(train))
             del dense
         load_after = os.getloadavg()
         perplexities = None
         if perplexity_recipe != "none":
-            perplexities = DemoPerplexities(perplexity_recipe, perplexity_sentences, output.final_path(PERPLEXITY_NAME))
+            perplexities = DemoPerplexities(
+                perplexity_recipe, held_out[:perplexity_sentences], output.final_path(PERPLEXITY_NAME)
+            )
             for name, scopes in results.items():
                 for rows in (row for shapes in scopes.values() for row in shapes.values()):
                     for row in rows:

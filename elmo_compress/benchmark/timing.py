@@ -54,20 +54,30 @@ def new_elmo_lstm(options: ElmoOptions) -> ElmoLstm:
     return ElmoLstm(**options.elmo_lstm_arguments())
 
 
-def settings_weights(dense: ElmoWeights, setting: Setting) -> ElmoWeights:
-    if setting.target is None:
-        return dense
-    spec = CompressionSpec.from_dict({"method": "svd", "target": setting.target, "rank": setting.rank})
-    return compress_weights(dense, spec)[0]
+class CompressedWeights:
+    """The rows' weights: dense, or SVD-compressed per (target, rank), each factorized once."""
+
+    def __init__(self, dense: ElmoWeights) -> None:
+        self.dense = dense
+        self._compressed: Dict[Tuple[str, int], ElmoWeights] = {}
+
+    def __call__(self, setting: Setting) -> ElmoWeights:
+        if setting.target is None:
+            return self.dense
+        key = (setting.target, setting.rank)
+        if key not in self._compressed:
+            spec = CompressionSpec.from_dict({"method": "svd", "target": setting.target, "rank": setting.rank})
+            self._compressed[key] = compress_weights(self.dense, spec)[0]
+        return self._compressed[key]
 
 
-def build_lstm(dense: ElmoWeights, setting: Setting, template: ElmoLstm) -> torch.nn.Module:
+def build_lstm(weights: CompressedWeights, setting: Setting, template: ElmoLstm) -> torch.nn.Module:
     """
     An allennlp `ElmoLstm` or a `FastElmoLstm` (stateful, like allennlp's) for one row, copied from
     `template` (an `ElmoLstm` of the right size: its random initialisation is slow at ELMo size).
     """
     lstm = copy.deepcopy(template)
-    load_lstm_weights(lstm, settings_weights(dense, setting))
+    load_lstm_weights(lstm, weights(setting))
     if setting.int8:
         quantize_elmo_lstm(lstm)
     if setting.loop == "allennlp":
@@ -75,15 +85,12 @@ def build_lstm(dense: ElmoWeights, setting: Setting, template: ElmoLstm) -> torc
     return FastElmoLstm.from_elmo_lstm(lstm, use_torchscript=setting.loop == "torchscript")
 
 
-def build_bilm(weights: ElmoWeights, files: Tuple[str, str], setting: Setting) -> torch.nn.Module:
+def build_bilm(weights: CompressedWeights, files: Tuple[str, str], setting: Setting) -> torch.nn.Module:
     """allennlp's `_ElmoBiLm` (from the two files) or ours (from the weights in memory), stateful, no dropout."""
     if setting.loop == "allennlp":
         return _ElmoBiLm(*files).eval()
-    spec = None
-    if setting.target is not None:
-        spec = CompressionSpec.from_dict({"method": "svd", "target": setting.target, "rank": setting.rank})
     runtime = RuntimeOptions(int8=setting.int8, char_cache=DEFAULT_CHAR_CACHE if setting.cache else 0)
-    return CompressedElmoBiLm(weights=weights, compression=spec, runtime=runtime).eval()
+    return CompressedElmoBiLm(weights=weights(setting), runtime=runtime).eval()
 
 
 def progress(message: str) -> None:
@@ -134,7 +141,8 @@ def time_lstm(model: Model, dense: ElmoWeights, repeats: int) -> Dict[Tuple[int,
     settings = lstm_settings(model)
     progress(f"{model.name}: building {len(settings)} biLSTMs")
     template = new_elmo_lstm(dense.options)
-    modules = [build_lstm(dense, setting, template) for setting in settings]
+    weights = CompressedWeights(dense)
+    modules = [build_lstm(weights, setting, template) for setting in settings]
     generator = torch.Generator().manual_seed(0)
     results = {}
     for batch_size, length in SHAPES:
@@ -187,7 +195,8 @@ def time_bilm(model: Model, dense: ElmoWeights, repeats: int, text: RunningText)
         dense.options.save(files[0])
         dense.save(files[1])
         progress(f"{model.name}: building {len(settings)} whole biLMs")
-        modules = [build_bilm(dense, files, setting) for setting in settings]
+        weights = CompressedWeights(dense)
+        modules = [build_bilm(weights, files, setting) for setting in settings]
     cached = [module for module, setting in zip(modules, settings) if setting.cache]
     progress(f"{model.name}: warming {len(cached)} character caches on {WARM_TOKENS:,} tokens of text")
     warm_caches(cached, text, SHAPES[-1][1])
