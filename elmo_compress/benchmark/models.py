@@ -100,7 +100,8 @@ def bilm_settings(model: Model) -> List[Setting]:
     settings += [Setting(f"fast SVD {label} r{rank}", target="both", rank=rank) for rank in ranks]
     settings.append(Setting("int8 dense, fast path", int8=True))
     settings += [Setting(f"int8 + SVD {label} r{rank}", target="both", rank=rank, int8=True) for rank in ranks]
-    settings += [Setting("fast path dense + char cache", cache=True), Setting("int8 dense + char cache", int8=True, cache=True)]
+    settings.append(Setting("fast path dense + char cache", cache=True))
+    settings.append(Setting("int8 dense + char cache", int8=True, cache=True))
     settings += [
         Setting(f"int8 + SVD {label} r{rank} + char cache", target="both", rank=rank, int8=True, cache=True)
         for rank in ranks

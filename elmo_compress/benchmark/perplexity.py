@@ -71,7 +71,8 @@ def demo_setting(setting: Setting, projection_dim: int, demo_projection_dim: int
     if setting.rank is not None:
         if (setting.rank * demo_projection_dim) % projection_dim:
             raise ElmoCompressError(
-                f"rank {setting.rank} of {projection_dim} has no demo rank of {demo_projection_dim} in the same ratio"
+                f"rank {setting.rank} of {projection_dim} has no demo rank of {demo_projection_dim} "
+                "in the same ratio"
             )
         rank = setting.rank * demo_projection_dim // projection_dim
     if not setting.int8:  # float rows: loop and cache change values only by float32 rounding
@@ -101,7 +102,9 @@ class DemoPerplexities:
         self.recipe = recipe
         self.held_out = held_out
         self.vocabulary = LmVocabulary.load(os.path.join(DEMO_BILM_DIR, VOCABULARY_NAME))
-        self.dense = ElmoWeights.load(os.path.join(DEMO_BILM_DIR, OPTIONS_NAME), os.path.join(DEMO_BILM_DIR, WEIGHTS_NAME))
+        self.dense = ElmoWeights.load(
+            os.path.join(DEMO_BILM_DIR, OPTIONS_NAME), os.path.join(DEMO_BILM_DIR, WEIGHTS_NAME)
+        )
         self.projection_dim = self.dense.options.projection_dim
         self.baseline = DemoSetting(None, None)
         self.identity = {

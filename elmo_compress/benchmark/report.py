@@ -16,7 +16,7 @@ from elmo_compress.benchmark.models import MODELS, Model, RunningText
 from elmo_compress.benchmark.perplexity import PERPLEXITY_NAME, DemoPerplexities, check_recipe
 from elmo_compress.benchmark.results import SCOPE_TITLES, plot_speedups, write_speed_json
 from elmo_compress.benchmark.targets import PPL_LIMIT, Results, bilstm_targets, whole_bilm_targets
-from elmo_compress.benchmark.timing import WARM_TOKENS, Row, progress, time_bilm, time_lstm
+from elmo_compress.benchmark.timing import WARM_TOKENS, Row, time_bilm, time_lstm
 from elmo_compress.constants import DEFAULT_CHAR_CACHE
 from elmo_compress.data import default_split
 from elmo_compress.errors import ElmoCompressError
@@ -70,7 +70,9 @@ def table_rows(rows: List[Row]) -> List[List[str]]:
     return lines
 
 
-def machine_header(threads: int, repeats: int, load: Tuple[Tuple[float, ...], Tuple[float, ...]]) -> Dict[str, object]:
+def machine_header(
+    threads: int, repeats: int, load: Tuple[Tuple[float, ...], Tuple[float, ...]]
+) -> Dict[str, object]:
     machine = describe_machine()
     return {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -115,9 +117,10 @@ def perplexity_line(perplexities: Optional[DemoPerplexities]) -> str:
         return "Perplexities: not computed (`--perplexity-recipe none`)."
     baseline = perplexities.perplexity(perplexities.baseline)
     return (
-        f"**x ppl (demo)**: held-out perplexity of the demo biLM compressed at the same relative rank "
-        f"(ELMo rank r of 512 -> demo rank r/8 of 64; the demo biLM's own rows at their own rank) with the `{perplexities.recipe}` recipe and run the same way (int8, "
-        f"fast path; the character encoder float where the row caches it), over the uncompressed demo biLM's "
+        "**x ppl (demo)**: held-out perplexity of the demo biLM compressed at the same relative rank "
+        "(ELMo rank r of 512 -> demo rank r/8 of 64; the demo biLM's own rows at their own rank) with the "
+        f"`{perplexities.recipe}` recipe and run the same way (int8, fast path; the character encoder float "
+        "where the row caches it), over the uncompressed demo biLM's "
         f"({baseline:.2f}), on {len(perplexities.held_out)} held-out sentences of the embedded corpus "
         f"({perplexities.reused} of {len(perplexities.entries)} perplexities reused from `{PERPLEXITY_NAME}`)."
     )
@@ -127,7 +130,8 @@ def model_section(model: Model, options, results: Dict[str, Dict[Tuple[int, int]
     lines = [f"## {model.name}: {model.description}", "", "```", mac_arithmetic(model, options), "```", ""]
     for scope, shapes in results.items():
         for (batch_size, length), rows in shapes.items():
-            title = SCOPE_TITLES[scope] + (" (characters in, three layers out)" if scope == "whole_bilm" else " only")
+            what = " (characters in, three layers out)" if scope == "whole_bilm" else " only"
+            title = SCOPE_TITLES[scope] + what
             lines += [f"### {title}, batch {batch_size} x {length} tokens", ""]
             lines += [format_markdown_table(HEADERS, table_rows(rows)), ""]
     return lines
@@ -170,7 +174,8 @@ def run_speed_benchmark(
     check_recipe(perplexity_recipe)
     unknown = sorted(set(models) - set(MODELS)) + sorted(set(whole_bilm) - set(MODELS))
     if unknown or perplexity_sentences is not None and perplexity_sentences < 1:
-        raise ElmoCompressError(f"unknown model {unknown[0]!r}" if unknown else "perplexity sentences must be >= 1")
+        message = f"unknown model {unknown[0]!r}" if unknown else "perplexity sentences must be >= 1"
+        raise ElmoCompressError(message)
     names = (MARKDOWN_NAME, PLOT_NAME, JSON_NAME, PERPLEXITY_NAME)
     output = OutputFolder(output_dir, names=names, force=force)
     with output:
@@ -199,7 +204,9 @@ def run_speed_benchmark(
                     for row in rows:
                         row.ppl_ratio = perplexities.ratio(row.setting, options[name][1].projection_dim)
         header = machine_header(threads, repeats, (load_before, load_after))
-        header["command"] = command_line(output_dir, threads, repeats, models, whole_bilm, perplexity_recipe, perplexity_sentences)
+        header["command"] = command_line(
+            output_dir, threads, repeats, models, whole_bilm, perplexity_recipe, perplexity_sentences
+        )
         header["text"] = text_line()
         header["perplexity"] = None if perplexities is None else {
             "recipe": perplexity_recipe,

@@ -62,7 +62,9 @@ def write_speed_json(path: str, header: Dict[str, object], results: Results) -> 
 
 def plot_speedups(results: Results, path: str) -> None:
     pyplot = plotting.pyplot()
-    panels = [(model, scope, shape) for model, scopes in results.items() for scope, shapes in scopes.items() for shape in shapes]
+    panels = [
+        (model, scope, shape) for model, scopes in results.items() for scope, shapes in scopes.items() for shape in shapes
+    ]
     columns = 2
     lines = (len(panels) + columns - 1) // columns
     figure, axes = pyplot.subplots(lines, columns, figsize=(14, 5.5 * lines), squeeze=False)

@@ -39,14 +39,17 @@ def whole_bilm_targets(results: Results) -> List[str]:
     """Issue 13: the best compressed setting within 1.05x perplexity, and the cache alone, at ELMo size."""
     bilm = results.get("elmo", {}).get("whole_bilm")
     if not bilm:
-        return ["- (the whole-biLM targets are defined at ELMo dimensions, which this run did not time as a whole biLM)"]
+        return ["- (the whole-biLM targets are defined at ELMo dimensions, which this run did not time)"]
     lines = []
     for shape, needed in WHOLE_BILM_TARGETS:
         rows = bilm.get(shape)
         if rows is None:
             continue
         best = best_compressed(rows)
-        head = f"- best compressed setting with <= {PPL_LIMIT}x demo perplexity >= {needed:.0f}x stock at {shape[0]} x {shape[1]}"
+        head = (
+            f"- best compressed setting with <= {PPL_LIMIT}x demo perplexity >= {needed:.0f}x stock "
+            f"at {shape[0]} x {shape[1]}"
+        )
         if best is None:
             lines.append(f"{head}: NOT MET (no row with a known perplexity ratio within {PPL_LIMIT}x)")
             continue
@@ -93,7 +96,8 @@ def bilstm_targets(results: Results) -> List[str]:
         share = measured / ideal
         lines.append(
             f"- W_h-only rank {rank} >= 0.8 of its ideal MAC speed-up over fast dense, batch {shape[0]} x "
-            f"{shape[1]}: {measured:.2f}x of ideal {ideal:.2f}x = {share:.2f}, {'met' if share >= 0.8 else 'NOT MET'}"
+            f"{shape[1]}: {measured:.2f}x of ideal {ideal:.2f}x = {share:.2f}, "
+            f"{'met' if share >= 0.8 else 'NOT MET'}"
         )
         int8 = find(rows, "int8 dense, fast path").median
         for target in ("W_h", "W_i+W_h"):

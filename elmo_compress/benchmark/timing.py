@@ -22,7 +22,13 @@ from elmo_compress.benchmark.macs import char_cnn_macs_per_token, lstm_macs_per_
 from elmo_compress.benchmark.models import SHAPES, Model, RunningText, Setting, bilm_settings, lstm_settings
 from elmo_compress.constants import DEFAULT_CHAR_CACHE
 from elmo_compress.factorize import CompressionSpec
-from elmo_compress.modules import CompressedElmoBiLm, FastElmoLstm, RuntimeOptions, load_lstm_weights, quantize_elmo_lstm
+from elmo_compress.modules import (
+    CompressedElmoBiLm,
+    FastElmoLstm,
+    RuntimeOptions,
+    load_lstm_weights,
+    quantize_elmo_lstm,
+)
 from elmo_compress.weights import ElmoOptions, ElmoWeights, compress_weights
 
 # Tokens of running text the character caches see before the timed batches.
@@ -97,7 +103,9 @@ def progress(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def interleaved_seconds(calls: Sequence[Callable[[int], object]], repeats: int, warmup: int = 1) -> List[List[float]]:
+def interleaved_seconds(
+    calls: Sequence[Callable[[int], object]], repeats: int, warmup: int = 1
+) -> List[List[float]]:
     """
     Wall-clock seconds of each call, `repeats` rounds in turn (so load changes hit every row alike),
     after `warmup` untimed rounds. Each call gets the round's number (0, 1, ..., warmup first).
@@ -127,7 +135,9 @@ def deviations(settings: List[Setting], outputs: List[torch.Tensor]) -> Tuple[Li
     """
     from_stock = [relative_deviation(output, outputs[0]) for output in outputs]
     float_rows = {
-        (s.target, s.rank): i for i, s in enumerate(settings) if not s.int8 and not s.cache and s.loop == "torchscript"
+        (s.target, s.rank): i
+        for i, s in enumerate(settings)
+        if not s.int8 and not s.cache and s.loop == "torchscript"
     }
     int8 = {}
     for index, setting in enumerate(settings):
@@ -184,7 +194,9 @@ def bilm_outputs(modules: List[torch.nn.Module], character_ids: torch.Tensor) ->
     return outputs
 
 
-def time_bilm(model: Model, dense: ElmoWeights, repeats: int, text: RunningText) -> Dict[Tuple[int, int], List[Row]]:
+def time_bilm(
+    model: Model, dense: ElmoWeights, repeats: int, text: RunningText
+) -> Dict[Tuple[int, int], List[Row]]:
     """
     The whole biLM, characters in, three layers out. Every round times every row on the same new batch
     of running text; the cached rows first see `WARM_TOKENS` tokens of the text before.
@@ -210,7 +222,9 @@ def time_bilm(model: Model, dense: ElmoWeights, repeats: int, text: RunningText)
         misses = [cache.misses if cache else 0 for cache in caches]
         seconds = interleaved_seconds(calls, repeats, warmup=1)
         rows = repeats * batch_size * (length + 2)  # token rows of the timed rounds, <S> and </S> included
-        hit_rates = [None if cache is None else 1 - (cache.misses - missed) / rows for cache, missed in zip(caches, misses)]
+        hit_rates = [
+            None if cache is None else 1 - (cache.misses - missed) / rows for cache, missed in zip(caches, misses)
+        ]
         from_stock, int8 = deviations(settings, bilm_outputs(modules, batches[-1]))
         results[(batch_size, length)] = [
             bilm_row(dense.options, s, t, batch_size * length, from_stock[i], int8.get(i), hit_rates[i])

@@ -25,10 +25,14 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     )
     add_output_dir(parser, "folder for speed.md, speed.png, speed.json and perplexities.json")
     parser.add_argument(
-        "--threads", type=positive_int, default=2, help="torch CPU threads of every timed row (default: 2, as docs/speed/)"
+        "--threads", type=positive_int, default=2, help="torch CPU threads of every timed row (default: 2)"
     )
-    parser.add_argument("--repeats", type=positive_int, default=3, help="timed repeats per row, median reported (default: 3)")
-    parser.add_argument("--models", nargs="*", choices=MODEL_NAMES, default=["elmo", "demo"], help="biLMs whose biLSTM is timed (default: both)")
+    parser.add_argument(
+        "--repeats", type=positive_int, default=3, help="timed repeats per row, median reported (default: 3)"
+    )
+    parser.add_argument(
+        "--models", nargs="*", choices=MODEL_NAMES, default=["elmo", "demo"], help="biLMs whose biLSTM is timed (default: both)"
+    )
     parser.add_argument(
         "--whole-bilm",
         nargs="*",

@@ -30,7 +30,8 @@ def tiny(monkeypatch):
     monkeypatch.setattr(timing, "SHAPES", ((1, 5), (3, 6)))
     monkeypatch.setattr(timing, "WARM_TOKENS", 300)
     # the documentation topics only (the whole embedded corpus parses the standard library's sources)
-    monkeypatch.setattr(report, "default_split", lambda: split_held_out(stdlib_sentences(limit=300, docstrings=False)))
+    split = split_held_out(stdlib_sentences(limit=300, docstrings=False))
+    monkeypatch.setattr(report, "default_split", lambda: (split.train, split.held_out))
     monkeypatch.setattr(targets, "WHOLE_BILM_TARGETS", (((3, 6), 4.0), ((1, 5), 8.0)))
     monkeypatch.setattr(targets, "CACHE_TARGET", ((3, 6), 1.3))
 
