@@ -54,5 +54,9 @@ def mac_arithmetic(model: Model, options: ElmoOptions) -> str:
             )
     char_side = char_cnn_macs_per_token(options)
     lines.append(f"  char CNN + highway + projection (whole biLM only): {char_side:,} MACs/token")
+    lines.append(
+        f"  whole biLM: biLSTM + {char_side:,} x (share of token rows the character encoder ran: "
+        "1 without the cache, 1 - hit rate with it)"
+    )
     lines.append("  int8 changes no MAC count: its ideal is that of the float row with the same factors.")
     return "\n".join(lines)

@@ -38,14 +38,14 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
         "batches are then consecutive lines in file order, as allennlp 0.9 formed them, so a line's vectors "
         "depend on the lines before it. Cannot be combined with --shard",
     )
-    parser.add_argument("--int8", action="store_true", help="dynamic int8 linear layers (CPU; turns the character cache off)")
+    parser.add_argument("--int8", action="store_true", help="dynamic int8 linear layers (CPU; with the character cache the LSTM's only, the character encoder stays float)")
     parser.add_argument(
         "--char-cache",
         type=non_negative_int,
         metavar="TOKENS",
         help="keep the token representation (character CNN, highway, projection) of the input's most frequent "
         f"tokens, up to this many, computed once (default: {DEFAULT_CHAR_CACHE}, about {DEFAULT_CHAR_CACHE * 2 // 1000} MB "
-        "at the original ELMo's size; 0 without --int8: off). Equal to no cache up to float32 rounding",
+        "at the original ELMo's size; 0: off). Equal to no cache up to float32 rounding",
     )
     parser.add_argument("--cuda-device", type=at_least(-1), default=-1, help="GPU to run on (default: -1, the CPU)")
     parser.add_argument(

@@ -45,10 +45,11 @@ class EmbedSettings:
         from batch to batch, batches of consecutive lines in file order, as allennlp 0.9's
         `allennlp elmo` ran (and as allennlp's ELMo does during training).
     int8 : `bool`, optional (default = `False`)
-        Dynamic int8 linear layers (CPU only; no character cache).
+        Dynamic int8 linear layers (CPU only); with the character cache, the LSTM's only (the character
+        encoder stays float, `RuntimeOptions.int8`).
     char_cache : `int`, optional (default = `None`)
         Tokens in the character cache, preloaded with the input's most frequent tokens; 0: none.
-        `None`: `DEFAULT_CHAR_CACHE`, or 0 with `int8`.
+        `None`: `DEFAULT_CHAR_CACHE`.
     cuda_device : `int`, optional (default = `-1`)
         The GPU to run on; -1: the CPU.
     shard : `Shard`, optional (default = `None`)
@@ -73,16 +74,12 @@ class EmbedSettings:
                 "--stateful cannot be sharded: its LSTM states flow from each batch into the next, so a shard "
                 "would start from other states than one run"
             )
-        if self.int8 and self.char_cache:
-            raise EmbedError("--char-cache cannot be combined with --int8 (int8 scales a product by all its rows)")
         if self.int8 and self.cuda_device >= 0:
             raise EmbedError("--int8 runs on the CPU only; leave out --cuda-device or --int8")
 
     @property
     def cache_size(self) -> int:
-        if self.char_cache is not None:
-            return self.char_cache
-        return 0 if self.int8 else DEFAULT_CHAR_CACHE
+        return DEFAULT_CHAR_CACHE if self.char_cache is None else self.char_cache
 
 
 class EmbedProgress:

@@ -51,7 +51,7 @@ class CompressedElmoTokenEmbedder(ElmoTokenEmbedder):
         `RuntimeOptions.char_cache`: keep the token representation (character CNN, highway,
         projection) of up to this many distinct tokens, so a token seen again skips the character
         encoder; 0: off. Off while the biLM is fine-tuned (bypassed when gradients are enabled and
-        `requires_grad` is true); emptied when the weights change; not with `int8`.
+        `requires_grad` is true); emptied when the weights change; with `int8` the character encoder stays float.
     options : `Dict[str, Any]`, optional (default = `None`)
         The contents of the options file, inline (instead of `options_file`).
     layout : `Dict[str, Any]`, optional (default = `None`)

@@ -16,8 +16,8 @@ from elmo_compress.factorize import CompressionSpec
 from elmo_compress.lm.language_model import BidirectionalLm
 from elmo_compress.lm.vocabulary import LmVocabulary
 from elmo_compress.modules import CompressedElmoBiLm, weights_from_bilm
-from elmo_compress.modules.runtime_options import ALLENNLP_LOOP
-from elmo_compress.weights import ElmoOptions
+from elmo_compress.modules.runtime_options import ALLENNLP_LOOP, RuntimeOptions
+from elmo_compress.weights import ElmoOptions, ElmoWeights
 from elmo_compress.weights.hdf5_io import read_hdf5, write_hdf5
 
 VOCABULARY_NAME, SOFTMAX_NAME, TRAINING_NAME = "vocab.txt", "softmax.hdf5", "training.json"
@@ -62,20 +62,24 @@ def load_lm(
     weight_file: Optional[str] = None,
     compression: Optional[CompressionSpec] = None,
     requires_grad: bool = False,
+    weights: Optional[ElmoWeights] = None,
+    runtime: RuntimeOptions = ALLENNLP_LOOP,
 ) -> Tuple[BidirectionalLm, LmVocabulary]:
     """
     The language model of a bundle; `weight_file` replaces the bundle's weights (e.g. a compressed
-    file made from them), `compression` compresses them on the spot.
+    file made from them), `weights` does so from memory, `compression` compresses them on the spot.
+    `runtime`: how the biLM runs (default: allennlp's own loop).
     """
     if not os.path.isdir(bundle_dir):
         raise ElmoCompressError(f"biLM bundle folder not found: {bundle_dir}")
     vocabulary = LmVocabulary.load(bundle_path(bundle_dir, VOCABULARY_NAME))
+    if weights is not None and weight_file is not None:
+        raise ElmoCompressError("give the replacement weights as a file or in memory, not both")
+    files = (None, None) if weights is not None else (
+        bundle_path(bundle_dir, OPTIONS_NAME), weight_file or bundle_path(bundle_dir, WEIGHTS_NAME)
+    )
     bilm = CompressedElmoBiLm(
-        bundle_path(bundle_dir, OPTIONS_NAME),
-        weight_file or bundle_path(bundle_dir, WEIGHTS_NAME),
-        requires_grad=requires_grad,
-        compression=compression,
-        runtime=ALLENNLP_LOOP,
+        *files, requires_grad=requires_grad, compression=compression, runtime=runtime, weights=weights
     )
     lm = BidirectionalLm(bilm, len(vocabulary))
     load_softmax_into(lm, bundle_path(bundle_dir, SOFTMAX_NAME))

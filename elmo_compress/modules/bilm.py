@@ -92,5 +92,5 @@ class CompressedElmoBiLm(_ElmoBiLm):
         )
         load_lstm_weights(self._elmo_lstm, weights, requires_grad)
         if runtime.int8:
-            quantize_bilm(self)
+            quantize_bilm(self, character_encoder=not runtime.char_cache)
         self.num_layers = options.num_layers + 1

@@ -65,15 +65,18 @@ def quantize_elmo_lstm(elmo_lstm: ElmoLstm) -> None:
                 setattr(cell, attribute, as_linear_form(getattr(cell, attribute)).quantized())
 
 
-def quantize_bilm(bilm: _ElmoBiLm) -> None:
+def quantize_bilm(bilm: _ElmoBiLm, character_encoder: bool = True) -> None:
     """
-    Quantize every linear layer of a biLM in place: the LSTM cells (`quantize_elmo_lstm`) and the
-    character encoder's highway and projection layers (torch's `quantize_dynamic`). The character
-    convolutions stay float.
+    Quantize the linear layers of a biLM in place: the LSTM cells (`quantize_elmo_lstm`) and, with
+    `character_encoder`, the character encoder's highway and projection layers (torch's
+    `quantize_dynamic`). The character convolutions stay float. Leave the encoder float when its token
+    vectors are cached: a dynamically quantized product scales its activations by the range of all
+    its rows, so a cached vector would depend on the batch it was computed in.
     """
     if any(parameter.requires_grad for parameter in bilm.parameters()):
         raise ElmoCompressError("int8 quantization is for inference; build the biLM with requires_grad=False")
     quantize_elmo_lstm(bilm._elmo_lstm)
-    torch.ao.quantization.quantize_dynamic(
-        bilm._token_embedder, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
-    )
+    if character_encoder:
+        torch.ao.quantization.quantize_dynamic(
+            bilm._token_embedder, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
+        )

@@ -23,15 +23,21 @@ class RuntimeOptions:
         Carry LSTM states from one batch to the next, as allennlp's ELMo does (so an embedding depends
         on the batches before it). False starts every batch from zero states: independent sentences.
     int8 : `bool`, optional (default = `False`)
-        Run every linear layer of the biLM (LSTM matrices or their factors, highway, projection) with
-        PyTorch dynamic int8 quantization, for CPU inference. Needs `requires_grad=False` and happens
-        at construction, so a float state dict does not load into an int8 biLM afterwards.
+        Run the biLM's linear layers (LSTM matrices or their factors; without `char_cache` also the
+        character encoder's highway and projection) with PyTorch dynamic int8 quantization, for CPU
+        inference. Needs `requires_grad=False` and happens at construction, so a float state dict
+        does not load into an int8 biLM afterwards. With `char_cache`, the character encoder stays
+        float: dynamic quantization scales a product's activations by the range of all its rows, so
+        an int8 encoder's token vector would depend on the batch it was computed in and the cache
+        would return another batch's rounding; a float encoder's vectors do not depend on the batch,
+        and the cache makes the encoder's cost small. int8 with the cache then equals an int8 biLSTM
+        on the float, uncached encoder up to float32 rounding.
     char_cache : `int`, optional (default = `0`)
         Keep the token representation (character CNN, highway layers, projection) of up to this many
         distinct tokens, least recently used out first, so that a token seen again skips the
         character encoder (`elmo_compress.modules.char_cache`). 0: no cache. Bypassed while the
         encoder is trained (gradients enabled and encoder parameters that require them); emptied when
-        its weights change. Equal to the uncached encoder up to float32 rounding. Not with `int8`.
+        its weights change. Equal to the uncached encoder up to float32 rounding. With `int8`, the encoder stays float (see `int8`).
     """
 
     fast_path: bool = True
@@ -47,10 +53,6 @@ class RuntimeOptions:
             raise ElmoCompressError(
                 f"runtime option char_cache must be a number of tokens >= 0 (0: off), got {self.char_cache!r}"
             )
-        if self.char_cache and self.int8:
-            # Dynamic quantization scales each product by the range of all its rows, so a cached token
-            # vector would depend on the tokens it was computed with.
-            raise ElmoCompressError("runtime options char_cache and int8 cannot be combined: set char_cache to 0 with int8")
 
 
 # allennlp's own per-timestep loop, stateful: bit for bit what `_ElmoBiLm` computes.

@@ -15,6 +15,7 @@ import torch
 from allennlp.modules.elmo import _ElmoBiLm, batch_to_ids
 from allennlp.nn.util import remove_sentence_boundaries
 
+from elmo_compress.constants import DEFAULT_CHAR_CACHE
 from elmo_compress.weights import file_sha256
 
 from tests.embed.helpers import LINES, embed_arguments, read_datasets, vectors, write_text
@@ -126,11 +127,12 @@ def test_compressed_weights(demo_bilm, tmp_path: Path):
     assert read_datasets(tmp_path / "compressed.hdf5")[1]["weights_sha256"] == file_sha256(weights[1])
 
 
-def test_int8_runs_without_the_cache(demo_bilm, tmp_path: Path):
+def test_int8_runs_with_the_cache(demo_bilm, tmp_path: Path):
+    """int8 quantizes the LSTM and keeps the cache (the character encoder stays float: RuntimeOptions.int8)."""
     output = tmp_path / "vectors.hdf5"
     assert run_cli(embed_arguments(demo_bilm, write_text(tmp_path), output, "--int8", "--layers", "average")) == 0
     _, attributes = read_datasets(output)
-    assert attributes["int8"] == 1 and attributes["char_cache"] == 0
+    assert attributes["int8"] == 1 and attributes["char_cache"] == DEFAULT_CHAR_CACHE
 
 
 def test_help_says_stateless_and_the_stateful_order(capsys):
@@ -207,7 +209,6 @@ def test_output_under_a_file(demo_bilm, tmp_path: Path, capsys):
         (["--layers", "middle"], "--layers: invalid choice"),
         (["--cuda-device", "-2"], "--cuda-device: must be an integer >= -1"),
         (["--stateful", "--shard", "1/2"], "--stateful cannot be sharded"),
-        (["--int8", "--char-cache", "100"], "--char-cache cannot be combined with --int8"),
     ],
 )
 def test_bad_arguments(demo_bilm, tmp_path: Path, capsys, arguments: List[str], expected: str):

@@ -23,7 +23,7 @@ from allennlp.nn.util import add_sentence_boundary_token_ids
 
 from elmo_compress.embedders import CompressedElmo
 from elmo_compress.errors import ElmoCompressError
-from elmo_compress.modules import CompressedElmoBiLm, RuntimeOptions
+from elmo_compress.modules import CompressedElmoBiLm, RuntimeOptions, quantize_elmo_lstm
 from elmo_compress.modules.char_cache import CharCache
 
 WORDS = "the a cat dog sat ran on under mat log saw , . quickly ELMo vectors compress low-rank SVD".split()
@@ -198,9 +198,30 @@ def test_bad_sizes(value):
         RuntimeOptions(char_cache=value)
 
 
-def test_not_with_int8():
-    with pytest.raises(ElmoCompressError, match="char_cache and int8 cannot be combined"):
-        RuntimeOptions(int8=True, char_cache=10)
+def _is_quantized(module: torch.nn.Module) -> bool:
+    return any("quantized" in type(child).__module__ for child in module.modules())
+
+
+def test_int8_with_the_cache_is_an_int8_lstm_on_the_float_uncached_encoder(demo_bilm):
+    """
+    With `int8`, the cache keeps the character encoder float (an int8 encoder's vector would depend on
+    its batch) and quantizes the LSTM. The reference: a float biLM whose LSTM alone is quantized, no
+    cache. The token vectors agree to float32 rounding (the cache encodes in other products); the int8
+    LSTM quantizes those inputs, and a rounding difference could change an int8 activation only for a
+    value within about 1e-6 of a rounding boundary, which these few sentences do not have.
+    """
+    cached = _bilm(demo_bilm, int8=True, char_cache=100)
+    reference = _bilm(demo_bilm)
+    quantize_elmo_lstm(reference._elmo_lstm)
+    assert not _is_quantized(cached._token_embedder) and _is_quantized(cached._elmo_lstm)
+    assert _is_quantized(_bilm(demo_bilm, int8=True)._token_embedder)  # without the cache: all int8
+    for seed in range(2):
+        sentences = _sentences(6, seed=seed)
+        _assert_same_outputs(_run(cached, sentences), _run(reference, sentences))
+    assert cached._token_embedder.char_cache.hits > 0
+    # the LSTM did run in int8: its layers differ from the float biLM's by far more than rounding
+    float_top = _run(_bilm(demo_bilm), sentences)["activations"][-1]
+    assert (_run(cached, sentences)["activations"][-1] - float_top).abs().max() > 1e-3
 
 
 def test_registered_components_take_the_cache(demo_bilm):
