@@ -17,9 +17,9 @@ from elmo_compress.calibration.statistics import (
     InputStatistics,
     StatisticsError,
     statistics_key,
-    text_sha256,
     weights_lstm_sha256,
 )
+from elmo_compress.data.corpus import text_sha256
 from elmo_compress.constants import DEFAULT_CALIBRATION_SENTENCES, MATRIX_TARGETS, MatrixKey
 from elmo_compress.errors import ElmoCompressError
 from elmo_compress.modules import CompressedElmoBiLm

@@ -50,11 +50,6 @@ def weights_lstm_sha256(weights: Any) -> str:
     return lstm_sha256(cells)
 
 
-def text_sha256(sentences: Sequence[Sequence[str]]) -> str:
-    """sha256 of tokenized text: tokens joined by spaces, sentences by newlines."""
-    return hashlib.sha256("\n".join(" ".join(tokens) for tokens in sentences).encode("utf-8")).hexdigest()
-
-
 def statistics_key(weights_digest: str, text_digest: str, settings: Mapping[str, Any]) -> str:
     """The cache key of one calibration: sha256 of the weights', text's digests and the settings."""
     record = json.dumps(

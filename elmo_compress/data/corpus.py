@@ -3,6 +3,7 @@ Language-model corpora: one tokenized sentence per line (tokens separated by whi
 bilm-tf and `compress-elmo pretrain` read them.
 """
 
+import hashlib
 import os
 from dataclasses import dataclass
 from typing import List, Sequence, Tuple
@@ -67,6 +68,11 @@ def split_held_out(sentences: Sequence[List[str]], every: int = 10) -> CorpusSpl
 def corpus_text(sentences: Sequence[List[str]]) -> str:
     """One sentence per line, tokens joined by single spaces."""
     return "".join(" ".join(tokens) + "\n" for tokens in sentences)
+
+
+def text_sha256(sentences: Sequence[Sequence[str]]) -> str:
+    """sha256 of `corpus_text(sentences)`: what calibration statistics and distilled files record of their text."""
+    return hashlib.sha256(corpus_text(sentences).encode("utf-8")).hexdigest()
 
 
 def write_corpus(sentences: Sequence[List[str]], path: str) -> None:

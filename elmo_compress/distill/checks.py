@@ -9,7 +9,6 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy
 
-from elmo_compress.data.corpus import corpus_text
 from elmo_compress.distill.settings import DistillError
 from elmo_compress.weights import ElmoWeights
 
@@ -60,11 +59,6 @@ def usable_sentences(sentences: Sequence[Sequence[str]]) -> List[List[str]]:
     if not usable:
         raise DistillError(f"the text has no usable sentence ({len(sentences)} lines, none with a token)")
     return usable
-
-
-def text_sha256(sentences: Sequence[List[str]]) -> str:
-    """sha256 of the sentences as one-per-line text, tokens joined by single spaces."""
-    return hashlib.sha256(corpus_text(sentences).encode("utf-8")).hexdigest()
 
 
 def weights_sha256(weights: ElmoWeights) -> str:

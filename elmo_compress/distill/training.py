@@ -37,7 +37,8 @@ import torch
 from allennlp.modules.elmo import batch_to_ids
 
 from elmo_compress.constants import DEFAULT_CHAR_CACHE
-from elmo_compress.distill.checks import check_teacher_and_student, text_sha256, usable_sentences, weights_sha256
+from elmo_compress.data.corpus import text_sha256
+from elmo_compress.distill.checks import check_teacher_and_student, usable_sentences, weights_sha256
 from elmo_compress.distill.settings import DistillError, DistillSettings
 from elmo_compress.embed.embedding import preload_frequent_tokens
 from elmo_compress.lm.training import training_batches

@@ -196,21 +196,20 @@ def test_compress_calibrates_asvd_on_text(bilm, tmp_path: Path, capsys) -> None:
     one_error_line(capsys, "--text is calibration text for methods that need statistics")
 
 
-def test_distillation_without_the_distill_package_is_one_line(bilm, tmp_path: Path, capsys) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("elmo_compress.distill") is not None:
-        pytest.skip("elmo_compress.distill is installed: the distill stage runs (tests/distill cover it)")
+def test_shrink_distills_and_records_the_stage(bilm, tmp_path: Path, capsys) -> None:
     options, weights, text = bilm
     out = tmp_path / "out"
-    assert (
-        run_cli(
-            ["shrink", options, weights, "--budget", "0.5", "--text", text, "--distill-steps", "2", "-o", str(out)]
-        )
-        == 2
-    )
-    one_error_line(capsys, "--distill-steps needs elmo_compress.distill")
-    assert_no_output(out)
+    arguments = ["shrink", options, weights, "--budget", "0.5", "--text", text, "--calibration-sentences", "3"]
+    assert run_cli(arguments + ["--distill-steps", "2", "--distill-train", "all", "-o", str(out)]) == 0
+    report = json.loads((out / "shrink_report.json").read_text())
+    assert [stage["stage"] for stage in report["stages"]][-1] == "distill"
+    distilled = ElmoWeights.load(str(out / "options.json"), str(out / "weights.hdf5"))
+    assert distilled.metadata["distill"]["steps"] == 2 and distilled.metadata["distill"]["train"] == "all"
+    undistilled = tmp_path / "undistilled"
+    assert run_cli(arguments + ["-o", str(undistilled)]) == 0
+    before = ElmoWeights.load(str(undistilled / "options.json"), str(undistilled / "weights.hdf5"))
+    assert before.matrix(0, 0, "input").rank == distilled.matrix(0, 0, "input").rank  # same allocation
+    assert not (before.matrix(0, 0, "input").to_dense() == distilled.matrix(0, 0, "input").to_dense()).all()
 
 
 def test_sweep_needs_statistics_for_asvd() -> None:
