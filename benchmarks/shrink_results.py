@@ -35,13 +35,14 @@ from elmo_compress.demo.downstream import DEMO_TASKS, train_demo_task
 from elmo_compress.demo.lm_experiment import demo_statistics, measure
 from elmo_compress.downstream.seeds import aggregate_seeds
 from elmo_compress.downstream.sweep import SweepRequest, run_sweep
-from elmo_compress.factorize import CompressionSpec
+from elmo_compress.factorize import CompressionSpec, break_even_rank
 from elmo_compress.outputs import OutputFolder, write_text
 from elmo_compress.reporting.results import ResultRow, metric_drop
 from elmo_compress.reporting.shrink_results import results_csv, results_markdown
 from elmo_compress.runtime import set_threads
 from elmo_compress.shrink.pipeline import REPORT_NAME, ShrinkSettings, shrink_files
 from elmo_compress.weights.compress import compress_files
+from elmo_compress.weights.options import ElmoOptions
 
 NAMES = ("shrink_results.md", "shrink_results.csv", "shrink_results.json")
 OPTIONS_FILE, WEIGHT_FILE = os.path.join(DEMO_BILM_DIR, OPTIONS_NAME), os.path.join(DEMO_BILM_DIR, WEIGHTS_NAME)
@@ -138,6 +139,10 @@ def main(argv: List[str]) -> None:
         "--ranks", type=positive_int, nargs="+", default=[8, 16, 32], help="uniform ranks, which set the budgets"
     )
     args = parser.parse_args(argv)
+    options = ElmoOptions.from_file(OPTIONS_FILE)
+    break_even = break_even_rank((4 * options.cell_dim, options.projection_dim))
+    if max(args.ranks) >= break_even:
+        parser.error(f"--ranks: {max(args.ranks)} is at or above the break-even rank {break_even:.1f} of the demo biLM's matrices")
     command = "PYTHONPATH=. python benchmarks/shrink_results.py " + " ".join(map(shlex.quote, argv))
     started = time.perf_counter()
     set_threads(args.threads)
