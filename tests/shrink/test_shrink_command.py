@@ -13,6 +13,11 @@ from tests.helpers import assert_no_output, one_error_line, run_cli, write_rando
 TEXT = "the cat sat on the mat\na dog barked\nit rains today again and again\nyes\nno it does not\n"
 
 
+def shrink_arguments(options: str, weights: str, text: str, sentences: str) -> list:
+    """`shrink` at budget 0.5 on `sentences` calibration sentences of `text` (output flags to add)."""
+    return ["shrink", options, weights, "--budget", "0.5", "--text", text, "--calibration-sentences", sentences]
+
+
 @pytest.fixture
 def bilm(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("ELMO_COMPRESS_CACHE", str(tmp_path / "cache"))
@@ -25,24 +30,7 @@ def bilm(tmp_path: Path, monkeypatch):
 def test_shrink_writes_the_set_and_meets_the_budget(bilm, tmp_path: Path, capsys) -> None:
     options, weights, text = bilm
     out = tmp_path / "out"
-    assert (
-        run_cli(
-            [
-                "shrink",
-                options,
-                weights,
-                "--budget",
-                "0.5",
-                "--text",
-                text,
-                "--calibration-sentences",
-                "3",
-                "-o",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    assert run_cli(shrink_arguments(options, weights, text, "3") + ["-o", str(out)]) == 0
     printed = capsys.readouterr().out
     assert {path.name for path in out.iterdir()} == {
         "weights.hdf5",
@@ -108,24 +96,7 @@ def test_text_without_a_usable_sentence(bilm, tmp_path: Path, capsys) -> None:
 def test_statistics_of_other_weights(bilm, tmp_path: Path, capsys) -> None:
     options, weights, text = bilm
     first = tmp_path / "first"
-    assert (
-        run_cli(
-            [
-                "shrink",
-                options,
-                weights,
-                "--budget",
-                "0.5",
-                "--text",
-                text,
-                "--calibration-sentences",
-                "2",
-                "-o",
-                str(first),
-            ]
-        )
-        == 0
-    )
+    assert run_cli(shrink_arguments(options, weights, text, "2") + ["-o", str(first)]) == 0
     capsys.readouterr()
     other_options, other_weights = write_random_bilm(tmp_path / "other", seed=1)
     out = tmp_path / "out"
@@ -199,7 +170,7 @@ def test_compress_calibrates_asvd_on_text(bilm, tmp_path: Path, capsys) -> None:
 def test_shrink_distills_and_records_the_stage(bilm, tmp_path: Path, capsys) -> None:
     options, weights, text = bilm
     out = tmp_path / "out"
-    arguments = ["shrink", options, weights, "--budget", "0.5", "--text", text, "--calibration-sentences", "3"]
+    arguments = shrink_arguments(options, weights, text, "3")
     assert run_cli(arguments + ["--distill-steps", "2", "--distill-train", "all", "-o", str(out)]) == 0
     report = json.loads((out / "shrink_report.json").read_text())
     assert [stage["stage"] for stage in report["stages"]][-1] == "distill"
