@@ -16,7 +16,6 @@ the allocation's predicted output error, the mean perplexity and its ratio to th
 import argparse
 import os
 import sys
-import tempfile
 from typing import Callable, Dict, List, Tuple
 
 from elmo_compress.calibration.collect import calibration_sentences, load_or_compute_statistics
@@ -82,31 +81,30 @@ def main(argv: List[str]) -> None:
     text = default_split()[0]
     statistics = load_or_compute_statistics(weights, calibration_sentences(text, args.calibration_sentences))
     rows = []
-    with tempfile.TemporaryDirectory() as scratch:
-        baseline = held_out_perplexity(DEMO_BILM_DIR, weights, scratch)
-        rows.append(["-", "uncompressed", "524,288", "", f"{baseline:.2f}", "1.000"])
-        print(f"uncompressed: {baseline:.2f}", file=sys.stderr)
-        for budget in args.budgets:
-            for name, make in variants(weights, statistics, budget, text).items():
-                if args.variants and name not in args.variants:
-                    continue
-                spec, predicted, bias = make()
-                compressed, _ = compress_weights(weights, spec, statistics=statistics.second_moments)
-                if bias:
-                    compressed = correct_biases(weights, compressed, statistics.means)
-                perplexity = held_out_perplexity(DEMO_BILM_DIR, compressed, scratch)
-                parameters = sum(compressed.matrix(*key).num_parameters() for key in compressed.matrices)
-                rows.append(
-                    [
-                        f"{budget:g}",
-                        name,
-                        f"{parameters:,}",
-                        f"{predicted:.1f}",
-                        f"{perplexity:.2f}",
-                        f"{perplexity / baseline:.3f}",
-                    ]
-                )
-                print(f"{budget:g} {name}: {perplexity:.2f} ({spec.describe()})", file=sys.stderr)
+    baseline = held_out_perplexity(DEMO_BILM_DIR, weights)
+    rows.append(["-", "uncompressed", "524,288", "", f"{baseline:.2f}", "1.000"])
+    print(f"uncompressed: {baseline:.2f}", file=sys.stderr)
+    for budget in args.budgets:
+        for name, make in variants(weights, statistics, budget, text).items():
+            if args.variants and name not in args.variants:
+                continue
+            spec, predicted, bias = make()
+            compressed, _ = compress_weights(weights, spec, statistics=statistics.second_moments)
+            if bias:
+                compressed = correct_biases(weights, compressed, statistics.means)
+            perplexity = held_out_perplexity(DEMO_BILM_DIR, compressed)
+            parameters = sum(compressed.matrix(*key).num_parameters() for key in compressed.matrices)
+            rows.append(
+                [
+                    f"{budget:g}",
+                    name,
+                    f"{parameters:,}",
+                    f"{predicted:.1f}",
+                    f"{perplexity:.2f}",
+                    f"{perplexity / baseline:.3f}",
+                ]
+            )
+            print(f"{budget:g} {name}: {perplexity:.2f} ({spec.describe()})", file=sys.stderr)
     print(
         format_table(
             ["budget", "variant", "LSTM W_i+W_h params", "predicted error", "perplexity", "x uncompressed"], rows

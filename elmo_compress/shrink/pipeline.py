@@ -96,17 +96,11 @@ def bundle_folder(weight_file: str) -> Optional[str]:
     return folder if has_all else None
 
 
-def held_out_perplexity(bundle: str, weights: ElmoWeights, scratch: str) -> float:
+def held_out_perplexity(bundle: str, weights: ElmoWeights) -> float:
     """Mean held-out perplexity (full embedded held-out split, stateless) of `weights` with the bundle's softmax."""
     from elmo_compress.lm import evaluate_perplexity, load_lm
 
-    path = os.path.join(scratch, ".perplexity_weights.hdf5")
-    try:
-        weights.save(path)
-        lm, vocabulary = load_lm(bundle, weight_file=path)
-    finally:
-        if os.path.exists(path):
-            os.unlink(path)
+    lm, vocabulary = load_lm(bundle, weights=weights)
     return evaluate_perplexity(lm, default_split()[1], vocabulary).mean
 
 
@@ -153,7 +147,7 @@ def shrink_files(
             if started is not None:
                 record["seconds"] = round(time.perf_counter() - started, 1)
             if bundle is not None:
-                record["held_out_perplexity"] = held_out_perplexity(bundle, bilm, output.staged_folder)
+                record["held_out_perplexity"] = held_out_perplexity(bundle, bilm)
             stages.append(record)
             shown = {key: value for key, value in record.items() if key not in ("stage",)}
             say(f"{name}: " + ", ".join(f"{key} {_shown(value)}" for key, value in shown.items()))
