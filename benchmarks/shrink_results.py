@@ -4,8 +4,9 @@ The shrink results page (docs/shrink_results.md): on the demo biLM, at the budge
 
   (a) SVD as in the paper (uniform rank, W_i and W_h),
   (b) + activation-aware (asvd at the same uniform rank; calibration statistics on the embedded training split),
-  (c) + allocation (`shrink --budget B`, no distillation),
-  (d) + distillation (`shrink --budget B --distill-steps N`),
+  (c) + allocation (`shrink --budget B --reconstruct-steps 0`: closed form, no training),
+  (d) + reconstruction (`shrink --budget B`: each compressed cell trained, teacher-forced, on the calibration text),
+  (e) + distillation (`shrink --budget B --distill-steps N`: then the whole biLM distilled from the uncompressed one),
 
 each with its LSTM W_i + W_h parameters, the mean perplexity on the full embedded held-out split (the demo
 bundle's softmax) and its ratio to the uncompressed one, and the demo probe's NER F1: the probe
@@ -29,7 +30,7 @@ from dataclasses import replace
 from typing import Any, Dict, List, Sequence, Tuple
 
 from elmo_compress.commands.arguments import non_negative_int, positive_int
-from elmo_compress.constants import DEMO_BILM_DIR, OPTIONS_NAME, WEIGHTS_NAME
+from elmo_compress.constants import DEMO_BILM_DIR, OPTIONS_NAME, RECONSTRUCT_STEPS, WEIGHTS_NAME
 from elmo_compress.data import default_split
 from elmo_compress.demo.downstream import DEMO_TASKS, train_demo_task
 from elmo_compress.demo.lm_experiment import demo_statistics, measure
@@ -49,9 +50,10 @@ OPTIONS_FILE, WEIGHT_FILE = os.path.join(DEMO_BILM_DIR, OPTIONS_NAME), os.path.j
 
 
 def shrink_row(report: Dict[str, Any], baseline: ResultRow, budget: float) -> ResultRow:
-    """The perplexity row of a `shrink` run: its last stage (factorize or distill)."""
+    """The perplexity row of a `shrink` run: its last stage (factorize, reconstruct or distill)."""
     stage = report["stages"][-1]
-    steps = stage.get("steps", 0)
+    trained = [record["stage"] for record in report["stages"] if record["stage"] in ("reconstruct", "distill")]
+    steps = stage.get("steps", stage.get("steps_per_cell", 0))
     return ResultRow(
         method=report["settings"]["method"],
         target="both",
@@ -62,7 +64,7 @@ def shrink_row(report: Dict[str, Any], baseline: ResultRow, budget: float) -> Re
         bilm_parameters=baseline.bilm_parameters - baseline.lstm_matrix_parameters + stage["lstm_parameters"],
         lstm_matrix_parameters=stage["lstm_parameters"],
         budget=budget,
-        training="distill" if steps else "none",
+        training="+".join(trained) or "none",
         training_steps=steps,
     )
 
@@ -70,7 +72,7 @@ def shrink_row(report: Dict[str, Any], baseline: ResultRow, budget: float) -> Re
 def budget_rows(
     rank: int, runs: str, statistics: str, baseline: ResultRow, distill_steps: int, reports: Dict[str, Any]
 ) -> Tuple[float, List[ResultRow], Dict[str, str]]:
-    """(budget, rows a-d, row name -> compressed weights file of rows b-d) at uniform rank `rank`."""
+    """(budget, rows a-e, row name -> compressed weights file of rows b-e) at uniform rank `rank`."""
     held_out = default_split()[1]
     folder = os.path.join(runs, f"rank_{rank}")
     svd = CompressionSpec.from_dict({"method": "svd", "target": "both", "rank": rank})
@@ -80,9 +82,14 @@ def budget_rows(
     compress_files(OPTIONS_FILE, WEIGHT_FILE, asvd, os.path.join(folder, "asvd"), force=True)
     rows.append(measure(DEMO_BILM_DIR, held_out, asvd, baseline=baseline))
     files = {f"asvd-rank-{rank}": os.path.join(folder, "asvd", WEIGHTS_NAME)}
-    for name, steps in ((f"shrink-rank-{rank}", 0), (f"shrink-distill-rank-{rank}", distill_steps)):
-        settings = ShrinkSettings(budget=budget, distill_steps=steps)
-        print(f"{name}: shrink --budget {budget} --distill-steps {steps}")
+    runs_of_shrink = (
+        (f"shrink-rank-{rank}", 0, 0),
+        (f"shrink-reconstruct-rank-{rank}", RECONSTRUCT_STEPS, 0),
+        (f"shrink-distill-rank-{rank}", RECONSTRUCT_STEPS, distill_steps),
+    )
+    for name, reconstruct_steps, steps in runs_of_shrink:
+        settings = ShrinkSettings(budget=budget, reconstruct_steps=reconstruct_steps, distill_steps=steps)
+        print(f"{name}: shrink --budget {budget} --reconstruct-steps {reconstruct_steps} --distill-steps {steps}")
         reports[name] = shrink_files(
             OPTIONS_FILE, WEIGHT_FILE, os.path.join(folder, name), settings, statistics_file=statistics, force=True
         )
@@ -164,7 +171,7 @@ def main(argv: List[str]) -> None:
         seconds = {
             named[name].setting: report["stages"][-1]["seconds"]
             for name, report in reports.items()
-            if named[name].training == "distill"
+            if named[name].training != "none"
         }
         wall = time.perf_counter() - started
         table = results_markdown(groups, baseline, downstream, seconds)
@@ -193,9 +200,12 @@ def page(command: str, table: str, wall: float, args: argparse.Namespace) -> str
 (took {wall:.0f} s of wall time, `--threads {args.threads}`.) Budgets: the LSTM W_i + W_h parameters of
 uniform ranks {' / '.join(map(str, args.ranks))} of 64 on all eight matrices. Held-out perplexity: mean
 of both directions on the full embedded held-out split, the demo bundle's softmax, states reset per batch.
-(c) and (d) are `compress-elmo shrink` at that budget (asvd, measured weighting, 2,000 calibration
-sentences of the embedded training split, the statistics (b) uses too); (d) distills for the stated steps
-and seconds (`shrink_report.json`). Downstream: the demo probe (`ner_elmo_probe.jsonnet`, {args.epochs}
+(c), (d) and (e) are `compress-elmo shrink` at that budget (asvd, measured weighting, 2,000 calibration
+sentences of the embedded training split, the statistics (b) uses too): (c) with `--reconstruct-steps 0`
+(closed form, no training), (d) as it runs by default (each compressed cell then trained, teacher-forced,
+to take the uncompressed cell's steps on the calibration sentences: no softmax, no labels), (e) with
+`--distill-steps {args.distill_steps}` (the whole biLM then distilled from the uncompressed one); the
+seconds are those of the row's last stage (`shrink_report.json`). Downstream: the demo probe (`ner_elmo_probe.jsonnet`, {args.epochs}
 epochs) trained once per training seed on the uncompressed biLM, evaluated on the demo NER test file with
 each row's biLM in its place (`compress-elmo sweep`'s evaluation).
 

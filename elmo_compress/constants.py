@@ -62,3 +62,9 @@ DISTILL_BATCH_SIZE = 32
 DISTILL_LEARNING_RATE = 1e-2
 DISTILL_CHECKPOINT_EVERY = 100
 DISTILL_TRAIN_CHOICES: Tuple[str, ...] = ("factors", "all")
+
+# Teacher-forced reconstruction of each compressed cell (`shrink`'s stage before distillation):
+# Adam steps per cell, teacher rows (timesteps) per step, Adam's initial learning rate (cosine decay to 0).
+RECONSTRUCT_STEPS = 500
+RECONSTRUCT_ROWS_PER_STEP = 2048
+RECONSTRUCT_LEARNING_RATE = 3e-3

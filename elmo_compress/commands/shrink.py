@@ -1,4 +1,5 @@
-"""`compress-elmo shrink`: calibrate -> allocate -> factorize -> distill under a parameter budget, one command."""
+"""`compress-elmo shrink`: calibrate -> allocate -> factorize -> reconstruct -> distill under a parameter budget,
+one command."""
 
 import argparse
 import os
@@ -10,7 +11,7 @@ from elmo_compress.commands.arguments import (
     non_negative_int,
     share,
 )
-from elmo_compress.constants import DISTILL_TRAIN_CHOICES
+from elmo_compress.constants import DISTILL_TRAIN_CHOICES, RECONSTRUCT_STEPS
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -18,8 +19,9 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
         "shrink",
         description="Shrink an ELMo biLM to a share of its LSTM W_i + W_h parameters: measure every matrix's "
         "inputs on calibration text, give each matrix (layer x direction x target) the rank that removes the "
-        "most predicted output error per parameter, factorize, and optionally distill from the uncompressed "
-        "biLM. Prints each stage's parameters (and, when WEIGHTS sits in a biLM bundle with a softmax, the "
+        "most predicted output error per parameter, factorize, train each compressed cell to take the uncompressed "
+        "cell's steps on the calibration text (teacher-forced reconstruction), and optionally distill the whole "
+        "biLM from the uncompressed one. No softmax and no labels are needed. Prints each stage's parameters (and, when WEIGHTS sits in a biLM bundle with a softmax, the "
         "held-out perplexity); writes weights.hdf5, options.json, compression.json (the allocation as a "
         "compression block), statistics.npz and shrink_report.json to OUT_DIR.",
         help="calibrate, allocate ranks under a budget, factorize, distill",
@@ -47,6 +49,13 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
         "energy (relative) (default: measured)",
     )
     parser.add_argument(
+        "--reconstruct-steps",
+        type=non_negative_int,
+        default=RECONSTRUCT_STEPS,
+        help="teacher-forced reconstruction steps per LSTM cell after factorizing, on the calibration sentences "
+        f"(0: none; default: {RECONSTRUCT_STEPS})",
+    )
+    parser.add_argument(
         "--distill-steps",
         type=non_negative_int,
         default=0,
@@ -55,9 +64,9 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     parser.add_argument(
         "--distill-train",
         choices=DISTILL_TRAIN_CHOICES,
-        default="factors",
-        help="what distillation trains: the compressed matrices (factors) or every LSTM parameter (all) "
-        "(default: factors)",
+        default="all",
+        help="what reconstruction and distillation train: the compressed matrices (factors) or every LSTM "
+        "parameter (all) (default: all)",
     )
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed (default: 0)")
     add_threads(parser)
@@ -73,6 +82,7 @@ def run(args: argparse.Namespace) -> None:
         method=args.method,
         weighting=args.weighting,
         calibration_sentences=args.calibration_sentences,
+        reconstruct_steps=args.reconstruct_steps,
         distill_steps=args.distill_steps,
         distill_train=args.distill_train,
         seed=args.seed,

@@ -204,15 +204,22 @@ class Distillation:
         )
 
     def trained_weights(self, metadata: Dict[str, Any]) -> ElmoWeights:
-        """
-        The student as compressed weights, with `metadata`. Training only the factors, every other array
-        is the student's own, unchanged (read back from modules, forget-gate biases could move by one
-        unit in the last place; see `weights_from_bilm`).
-        """
-        trained = weights_from_bilm(self.student, self.student_weights.options, metadata)
-        if self.settings.train == "factors":
-            return ElmoWeights(trained.options, dict(self.student_weights.datasets), trained.matrices, metadata)
-        return trained
+        """The student as compressed weights, with `metadata` (see `student_weights`)."""
+        return student_weights(self.student, self.student_weights, self.settings.train, metadata)
+
+
+def student_weights(
+    bilm: CompressedElmoBiLm, student: ElmoWeights, train: str, metadata: Dict[str, Any]
+) -> ElmoWeights:
+    """
+    The weights of `bilm` (the student `student` after training `train`: `"factors"` or `"all"`), with
+    `metadata`. Training only the factors, every other array is `student`'s own, unchanged (read back
+    from modules, forget-gate biases could move by one unit in the last place; see `weights_from_bilm`).
+    """
+    trained = weights_from_bilm(bilm, student.options, metadata)
+    if train == "factors":
+        return ElmoWeights(trained.options, dict(student.datasets), trained.matrices, metadata)
+    return trained
 
 
 def distill_weights(

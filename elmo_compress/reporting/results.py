@@ -35,9 +35,12 @@ class ResultRow:
     budget : `Optional[float]`
         For budgeted rank allocation: the share of the LSTM matrix parameters kept.
     training : `str`
-        `"none"`, `"finetune"` (language-model loss) or `"distill"` (teacher biLM, no softmax).
+        `"none"`, `"finetune"` (language-model loss), `"distill"` (teacher biLM, no softmax),
+        `"reconstruct"` (`shrink`'s teacher-forced reconstruction of each cell, no softmax) or
+        `"reconstruct+distill"` (both, in that order).
     training_steps : `int`
-        Optimizer steps of that training (0 with none).
+        Optimizer steps of that training (0 with none): per cell for `"reconstruct"`, the distillation's
+        for `"reconstruct+distill"`.
     metric_name : `str`
         E.g. `"perplexity_mean"`, `"accuracy"`, `"f1-measure-overall"`.
     metric : `float`

@@ -1,7 +1,7 @@
 """
 The shrink results table (`benchmarks/shrink_results.py`, docs/shrink_results.md): per budget, the
-paper's uniform SVD, activation-aware SVD at the same rank, `shrink`'s budgeted allocation and `shrink`
-with distillation, each with its held-out perplexity and its downstream metric. Both metrics are
+paper's uniform SVD, activation-aware SVD at the same rank, `shrink`'s budgeted allocation, `shrink` with
+teacher-forced reconstruction and with distillation after it, each with its held-out perplexity and its downstream metric. Both metrics are
 `ResultRow`s of the same setting (method, target, rank, budget, training, steps); this module pairs them
 and writes the Markdown and the CSV.
 """
@@ -16,14 +16,23 @@ Setting = Tuple[str, str, int, float, str, int]  # ResultRow.setting
 HEADERS = ["budget", "row", "LSTM W_i + W_h parameters", "held-out perplexity", "x uncompressed"]
 
 
+# What `shrink`'s training stages make of a row (`ResultRow.training`), in the table's order.
+TRAINING_LABELS = {
+    "reconstruct": "(d) + reconstruction ({steps} steps per cell{time})",
+    "reconstruct+distill": "(e) + distillation ({steps} steps{time})",
+    "distill": "(e) + distillation without reconstruction ({steps} steps{time})",
+}
+
+
 def row_label(row: ResultRow, seconds: Mapping[Setting, float]) -> str:
-    """What a row is: (a) the paper's SVD, (b) activation-aware SVD, (c) allocation, (d) + distillation."""
+    """What a row is: (a) the paper's SVD, (b) activation-aware SVD, (c) allocation, (d) + teacher-forced
+    reconstruction, (e) + distillation (with the seconds its last stage took, where known)."""
     if row.is_uncompressed:
         return "uncompressed"
-    if row.training == "distill":
+    if row.training in TRAINING_LABELS:
         taken = seconds.get(row.setting)
         time = "" if taken is None else f", {taken:.0f} s"
-        return f"(d) + distillation ({row.training_steps} steps{time})"
+        return TRAINING_LABELS[row.training].format(steps=row.training_steps, time=time)
     if row.training != "none":
         raise ElmoCompressError(f"no shrink results row for training {row.training!r}")
     if row.budget is not None:

@@ -1,5 +1,5 @@
 """
-`shrink`: calibrate -> allocate -> factorize -> distill, in one call. Every stage prints what it did (the
+`shrink`: calibrate -> allocate -> factorize -> reconstruct -> distill, in one call. Every stage prints what it did (the
 parameters, and the held-out perplexity when the weights sit in a bilm bundle with a softmax); the
 compressed weights, their options, the compression block, the calibration statistics and a report are
 written as one set.
@@ -17,9 +17,10 @@ from elmo_compress.calibration.collect import (
     load_or_compute_statistics,
 )
 from elmo_compress.calibration.statistics import InputStatistics, load_statistics_for, weights_lstm_sha256
-from elmo_compress.constants import MATRIX_TARGETS, OPTIONS_NAME, WEIGHTS_NAME
+from elmo_compress.constants import MATRIX_TARGETS, OPTIONS_NAME, RECONSTRUCT_STEPS, WEIGHTS_NAME
 from elmo_compress.data import default_split, read_corpus
 from elmo_compress.distill import DistillSettings, distill_weights
+from elmo_compress.distill.reconstruct import ReconstructSettings, reconstruct_weights
 from elmo_compress.errors import ElmoCompressError
 from elmo_compress.factorize.checks import check_share, is_int
 from elmo_compress.outputs import OutputFolder, write_text
@@ -53,10 +54,14 @@ class ShrinkSettings:
         How errors of different matrices add up in the allocation (`shrink.allocation.WEIGHTINGS`).
     calibration_sentences : `int`, optional (default = `2000`)
         Calibration sentences, spread evenly over the text (fewer when the text has fewer).
+    reconstruct_steps : `int`, optional (default = `500`)
+        Teacher-forced reconstruction steps per cell after factorizing, on the calibration sentences
+        (0: none; `elmo_compress.distill.reconstruct`).
     distill_steps : `int`, optional (default = `0`)
-        Distillation steps after factorizing (0: none).
-    distill_train : `str`, optional (default = `"factors"`)
-        What distillation trains: `"factors"` (the compressed matrices) or `"all"` (every LSTM parameter).
+        End-to-end distillation steps after that, on the text (0: none).
+    distill_train : `str`, optional (default = `"all"`)
+        What reconstruction and distillation train: `"factors"` (the compressed matrices) or `"all"`
+        (every LSTM parameter: factors, biases, state projections).
     seed : `int`, optional (default = `0`)
     """
 
@@ -64,8 +69,9 @@ class ShrinkSettings:
     method: str = "asvd"
     weighting: str = DEFAULT_WEIGHTING
     calibration_sentences: int = DEFAULT_CALIBRATION_SENTENCES
+    reconstruct_steps: int = RECONSTRUCT_STEPS
     distill_steps: int = 0
-    distill_train: str = "factors"
+    distill_train: str = "all"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -78,7 +84,7 @@ class ShrinkSettings:
             raise ElmoCompressError(
                 f"shrink: weighting must be one of {', '.join(WEIGHTINGS)}, got {self.weighting!r}"
             )
-        for name, least in (("calibration_sentences", 1), ("distill_steps", 0), ("seed", 0)):
+        for name, least in (("calibration_sentences", 1), ("reconstruct_steps", 0), ("distill_steps", 0), ("seed", 0)):
             if not is_int(getattr(self, name)) or getattr(self, name) < least:
                 raise ElmoCompressError(
                     f"shrink: {name} must be an integer >= {least}, got {getattr(self, name)!r}"
@@ -110,6 +116,12 @@ def distill_settings(settings: ShrinkSettings) -> DistillSettings:
     return DistillSettings(steps=settings.distill_steps, seed=settings.seed, train=settings.distill_train)
 
 
+def reconstruct_settings(settings: ShrinkSettings) -> ReconstructSettings:
+    """The reconstruction stage's settings (`settings.reconstruct_steps` per cell, the seed, what to train),
+    made before any work so that bad settings stop at once."""
+    return ReconstructSettings(steps=settings.reconstruct_steps, train=settings.distill_train, seed=settings.seed)
+
+
 def shrink_files(
     options_file: str,
     weight_file: str,
@@ -128,6 +140,7 @@ def shrink_files(
     """
     inputs = (options_file, weight_file, text_file, statistics_file)
     distillation = distill_settings(settings) if settings.distill_steps > 0 else None
+    reconstruction = reconstruct_settings(settings) if settings.reconstruct_steps > 0 else None
     with OutputFolder(output_dir, inputs=inputs, names=SHRINK_OUTPUTS, force=force) as output:
         weights = ElmoWeights.load(options_file, weight_file)
         parameter_budget(
@@ -190,6 +203,12 @@ def shrink_files(
             weights, allocation.spec, source=report["source_weights"], statistics=statistics.second_moments
         )
         stage("factorize", started, compressed)
+        if reconstruction is not None:
+            started = time.perf_counter()
+            calibration = calibration_sentences(text, settings.calibration_sentences)
+            compressed = reconstruct_weights(weights, compressed, calibration, reconstruction)
+            reports = _reports(weights, compressed)
+            stage("reconstruct", started, compressed, steps_per_cell=settings.reconstruct_steps)
         if distillation is not None:
             started = time.perf_counter()
             compressed = distill_weights(weights, compressed, calibration_sentences(text, None), distillation)

@@ -24,21 +24,27 @@ ROWS = [
     perplexity("svd", 134.0, 69_632, rank=8),
     perplexity("asvd", 125.0, 69_632, rank=8),
     perplexity("asvd", 118.0, 69_600, budget=0.1328125),
-    perplexity("asvd", 104.0, 69_600, budget=0.1328125, training="distill", training_steps=300),
+    perplexity("asvd", 110.0, 69_600, budget=0.1328125, training="reconstruct", training_steps=500),
+    perplexity("asvd", 104.0, 69_600, budget=0.1328125, training="reconstruct+distill", training_steps=300),
 ]
 DOWNSTREAM = [f1(BASELINE, 0.9, 0.01)] + [f1(row, 0.8 + index / 100, 0.02) for index, row in enumerate(ROWS)]
 
 
-def test_labels_name_each_stage_and_the_distillation_time():
-    seconds = {ROWS[3].setting: 61.4}
+def test_labels_name_each_stage_and_the_training_time():
+    seconds = {ROWS[3].setting: 80.6, ROWS[4].setting: 61.4}
     labels = [row_label(row, seconds) for row in [BASELINE] + ROWS]
     assert labels == [
         "uncompressed",
         "(a) SVD as in the paper (rank 8, both)",
         "(b) + activation-aware (asvd, rank 8, both)",
         "(c) + allocation (shrink, asvd)",
-        "(d) + distillation (300 steps, 61 s)",
+        "(d) + reconstruction (500 steps per cell, 81 s)",
+        "(e) + distillation (300 steps, 61 s)",
     ]
+    alone = replace(ROWS[4], training="distill")
+    assert row_label(alone, {}) == "(e) + distillation without reconstruction (300 steps)"
+    with pytest.raises(ElmoCompressError, match="no shrink results row for training 'finetune'"):
+        row_label(replace(ROWS[4], training="finetune"), {})
 
 
 def test_table_pairs_each_perplexity_row_with_its_downstream_row():
@@ -49,10 +55,10 @@ def test_table_pairs_each_perplexity_row_with_its_downstream_row():
     assert lines[3] == (
         "| 13.3% | (a) SVD as in the paper (rank 8, both) | 69,632 (13.3%) | 134.00 | 1.340 | 0.8000 ± 0.0200 |"
     )
-    assert lines[6].startswith(
-        "| 13.3% | (d) + distillation (300 steps) | 69,600 (13.3%) | 104.00 | 1.040 | 0.8300"
+    assert lines[7].startswith(
+        "| 13.3% | (e) + distillation (300 steps) | 69,600 (13.3%) | 104.00 | 1.040 | 0.8400"
     )
-    assert len(lines) == 7
+    assert len(lines) == 8
 
 
 def test_a_row_without_its_downstream_row_is_refused():

@@ -45,10 +45,13 @@ def test_shrink_writes_the_set_and_meets_the_budget(bilm, tmp_path: Path, capsys
     stored = sum(matrix.num_parameters() for matrix in compressed.matrices.values())
     assert stored <= 0.5 * dense
     assert f"LSTM W_i + W_h parameters: {dense:,} -> {stored:,}" in printed
-    for stage in ("uncompressed:", "calibrate:", "allocate (measured):", "factorize:"):
+    for stage in ("uncompressed:", "calibrate:", "allocate (measured):", "factorize:", "reconstruct:"):
         assert stage in printed
     report = json.loads((out / "shrink_report.json").read_text())
-    assert [stage["stage"] for stage in report["stages"]] == ["uncompressed", "calibrate", "allocate", "factorize"]
+    stages = ["uncompressed", "calibrate", "allocate", "factorize", "reconstruct"]
+    assert [stage["stage"] for stage in report["stages"]] == stages
+    cells = compressed.metadata["reconstruct"]["cells"]
+    assert len(cells) == 4 and all(cell["steps"] == 500 for cell in cells)
     # the block is what made the file: compress --compression with it gives the same matrices
     block = json.loads((out / "compression.json").read_text())
     spec = CompressionSpec.from_dict(block)
@@ -61,9 +64,13 @@ def test_shrink_writes_the_set_and_meets_the_budget(bilm, tmp_path: Path, capsys
         == 0
     )
     recompressed = ElmoWeights.load(str(again / "options.json"), str(again / "weights.hdf5"))
+    factorized = tmp_path / "factorized"
+    assert run_cli(shrink_arguments(options, weights, text, "3") + ["--reconstruct-steps", "0", "-o", str(factorized)]) == 0
+    unreconstructed = ElmoWeights.load(str(factorized / "options.json"), str(factorized / "weights.hdf5"))
     for key, matrix in compressed.matrices.items():
         assert matrix.rank == recompressed.matrices[key].rank
-        assert (matrix.to_dense() - recompressed.matrices[key].to_dense()).abs().max() <= 1e-6
+        # the factors as `factorize` made them, before reconstruction trained them
+        assert (unreconstructed.matrices[key].to_dense() - recompressed.matrices[key].to_dense()).abs().max() <= 1e-6
 
 
 @pytest.mark.parametrize(
@@ -73,6 +80,7 @@ def test_shrink_writes_the_set_and_meets_the_budget(bilm, tmp_path: Path, capsys
         (["--budget", "1.5"], "must be a number in (0, 1], got 1.5"),
         (["--budget", "nan"], "expected a finite number"),
         (["--budget", "0.01"], "below the smallest allocation, rank 1 everywhere"),
+        (["--budget", "0.5", "--reconstruct-steps", "-1"], "argument --reconstruct-steps: must be an integer >= 0, got -1"),
     ],
 )
 def test_bad_budgets(bilm, tmp_path: Path, capsys, arguments, message: str) -> None:
@@ -171,13 +179,13 @@ def test_shrink_distills_and_records_the_stage(bilm, tmp_path: Path, capsys) -> 
     options, weights, text = bilm
     out = tmp_path / "out"
     arguments = shrink_arguments(options, weights, text, "3")
-    assert run_cli(arguments + ["--distill-steps", "2", "--distill-train", "all", "-o", str(out)]) == 0
+    assert run_cli(arguments + ["--distill-steps", "2", "--reconstruct-steps", "0", "-o", str(out)]) == 0
     report = json.loads((out / "shrink_report.json").read_text())
-    assert [stage["stage"] for stage in report["stages"]][-1] == "distill"
+    assert [stage["stage"] for stage in report["stages"]][-2:] == ["factorize", "distill"]
     distilled = ElmoWeights.load(str(out / "options.json"), str(out / "weights.hdf5"))
     assert distilled.metadata["distill"]["steps"] == 2 and distilled.metadata["distill"]["train"] == "all"
     undistilled = tmp_path / "undistilled"
-    assert run_cli(arguments + ["-o", str(undistilled)]) == 0
+    assert run_cli(arguments + ["--reconstruct-steps", "0", "-o", str(undistilled)]) == 0
     before = ElmoWeights.load(str(undistilled / "options.json"), str(undistilled / "weights.hdf5"))
     assert before.matrix(0, 0, "input").rank == distilled.matrix(0, 0, "input").rank  # same allocation
     assert not (before.matrix(0, 0, "input").to_dense() == distilled.matrix(0, 0, "input").to_dense()).all()
