@@ -30,10 +30,10 @@ from allennlp.modules.elmo import batch_to_ids
 from allennlp.modules.lstm_cell_with_projection import LstmCellWithProjection
 
 from elmo_compress.constants import (
+    DISTILL_TRAIN_CHOICES,
     RECONSTRUCT_LEARNING_RATE,
     RECONSTRUCT_ROWS_PER_STEP,
     RECONSTRUCT_STEPS,
-    DISTILL_TRAIN_CHOICES,
 )
 from elmo_compress.distill.checks import check_teacher_and_student, usable_sentences
 from elmo_compress.distill.settings import DistillError
@@ -233,11 +233,11 @@ def teacher_rows(
     return CellRows.concatenate(parts)
 
 
-def relative_errors(
-    cell: LstmCellWithProjection, rows: CellRows
-) -> Tuple[torch.Tensor, torch.Tensor]:
-    """The relative squared errors of the cell's state and memory on teacher-forced `rows` (scalars): the
-    two terms of the loss (see the module docstring)."""
+def relative_errors(cell: LstmCellWithProjection, rows: CellRows) -> Tuple[torch.Tensor, torch.Tensor]:
+    """
+    The relative squared errors of the cell's state and memory on teacher-forced `rows` (scalars): the two
+    terms of the loss (see the module docstring).
+    """
     state, memory = cell_step(cell, rows.inputs, rows.previous_state, rows.previous_memory)
     state_error = ((state - rows.state) ** 2).sum() / (rows.state**2).sum().clamp_min(1e-30)
     memory_error = ((memory - rows.memory) ** 2).sum() / (rows.memory**2).sum().clamp_min(1e-30)
