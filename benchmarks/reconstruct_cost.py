@@ -2,7 +2,7 @@
 What `shrink`'s reconstruction stage costs at a biLM's sizes: seconds per step of one cell, and the
 stage's training time at the default steps for every cell.
 
-A random biLM of the given sizes (`tests.helpers.write_random_bilm`: the released ELMo's cell 4096 and
+A random biLM of the given sizes (`elmo_compress.weights.synthetic`: the released ELMo's cell 4096 and
 projection 512 by default; 2 layers, so 4 cells) is compressed by SVD at rank `--rank` on W_i and W_h;
 one cell is then trained on `--rows` random teacher rows (the time of a step does not depend on the
 values), `--repeats` times `--steps` steps after a warm-up of 2 steps. Prints the median seconds per step
@@ -18,9 +18,7 @@ Not a test: the timings depend on the machine and its load.
 import argparse
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import List
 
 import torch
@@ -31,8 +29,8 @@ from elmo_compress.distill.reconstruct import CellRows, ReconstructSettings, rec
 from elmo_compress.factorize import CompressionSpec
 from elmo_compress.modules import CompressedElmoBiLm, lstm_cells
 from elmo_compress.runtime import set_threads
-from elmo_compress.weights import ElmoWeights, compress_weights
-from tests.helpers import write_random_bilm
+from elmo_compress.weights import compress_weights
+from elmo_compress.weights.synthetic import elmo_options, random_elmo_weights
 
 
 def random_rows(count: int, projection: int, cell: int) -> CellRows:
@@ -53,8 +51,9 @@ def main(argv: List[str]) -> None:
     parser.add_argument("--threads", type=positive_int, default=2)
     args = parser.parse_args(argv)
     set_threads(args.threads)
-    with tempfile.TemporaryDirectory() as folder:
-        weights = ElmoWeights.load(*write_random_bilm(Path(folder), args.projection, args.cell))
+    # The character CNN is not trained by reconstruction: the smallest one will do.
+    options = elmo_options(args.projection, args.cell, filters=((1, 4), (2, 8)), char_embedding_dim=4)
+    weights = random_elmo_weights(options)
     spec = CompressionSpec.from_dict({"method": "svd", "target": "both", "rank": args.rank})
     student = CompressedElmoBiLm(weights=compress_weights(weights, spec)[0]).eval()
     cells = list(lstm_cells(student._elmo_lstm))
