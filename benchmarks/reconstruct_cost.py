@@ -10,7 +10,7 @@ and that times the default steps per cell times the cells: the stage's training 
 recording of the teacher's rows (one no-gradient pass of the biLM per cell over the calibration text).
 
     PYTHONPATH=. python benchmarks/reconstruct_cost.py [--cell 4096] [--projection 512] [--rank 64]
-        [--steps 10] [--repeats 3] [--threads 2]
+        [--steps 10] [--repeats 3] [--threads 1]
 
 Not a test: the timings depend on the machine and its load.
 """
@@ -28,7 +28,7 @@ from elmo_compress.constants import RECONSTRUCT_ROWS_PER_STEP, RECONSTRUCT_STEPS
 from elmo_compress.distill.reconstruct import CellRows, ReconstructSettings, reconstruct_cell
 from elmo_compress.factorize import CompressionSpec
 from elmo_compress.modules import CompressedElmoBiLm, lstm_cells
-from elmo_compress.runtime import set_threads
+from elmo_compress.runtime import DEFAULT_THREADS, set_threads
 from elmo_compress.weights import compress_weights
 from elmo_compress.weights.synthetic import elmo_options, random_elmo_weights
 
@@ -48,7 +48,7 @@ def main(argv: List[str]) -> None:
     parser.add_argument("--rows", type=positive_int, default=RECONSTRUCT_ROWS_PER_STEP)
     parser.add_argument("--steps", type=positive_int, default=10, help="steps per timed repeat")
     parser.add_argument("--repeats", type=positive_int, default=3)
-    parser.add_argument("--threads", type=positive_int, default=2)
+    parser.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS, help="(default: shrink's)")
     args = parser.parse_args(argv)
     set_threads(args.threads)
     # The character CNN is not trained by reconstruction: the smallest one will do.

@@ -59,7 +59,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
         "--distill-steps",
         type=non_negative_int,
         default=0,
-        help="distillation steps after factorizing (default: 0)",
+        help="end-to-end distillation steps after reconstruction, on the text (default: 0)",
     )
     parser.add_argument(
         "--distill-train",
