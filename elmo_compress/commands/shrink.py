@@ -19,12 +19,13 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
         "shrink",
         description="Shrink an ELMo biLM to a share of its LSTM W_i + W_h parameters: measure every matrix's "
         "inputs on calibration text, give each matrix (layer x direction x target) the rank that removes the "
-        "most predicted output error per parameter, factorize, train each compressed cell to take the uncompressed "
-        "cell's steps on the calibration text (teacher-forced reconstruction), and optionally distill the whole "
-        "biLM from the uncompressed one. No softmax and no labels are needed. Prints each stage's parameters (and, when WEIGHTS sits in a biLM bundle with a softmax, the "
-        "held-out perplexity); writes weights.hdf5, options.json, compression.json (the allocation as a "
+        "most predicted output error per parameter, factorize, train each compressed cell to take the "
+        "uncompressed cell's steps on the calibration text (teacher-forced reconstruction), and optionally "
+        "distill the whole biLM from the uncompressed one. No softmax and no labels are needed. Prints each "
+        "stage's parameters (and, when WEIGHTS sits in a biLM bundle with a softmax, the held-out perplexity); "
+        "writes weights.hdf5, options.json, compression.json (the allocation as a "
         "compression block), statistics.npz and shrink_report.json to OUT_DIR.",
-        help="calibrate, allocate ranks under a budget, factorize, distill",
+        help="calibrate, allocate ranks under a budget, factorize, reconstruct, distill",
     )
     parser.add_argument("options_file", help="ELMo options.json")
     parser.add_argument("weight_file", help="official ELMo weights.hdf5")

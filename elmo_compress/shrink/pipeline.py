@@ -1,8 +1,8 @@
 """
-`shrink`: calibrate -> allocate -> factorize -> reconstruct -> distill, in one call. Every stage prints what it did (the
-parameters, and the held-out perplexity when the weights sit in a bilm bundle with a softmax); the
-compressed weights, their options, the compression block, the calibration statistics and a report are
-written as one set.
+`shrink`: calibrate -> allocate -> factorize -> reconstruct -> distill, in one call. Every stage prints
+what it did (the parameters, and the held-out perplexity when the weights sit in a bilm bundle with a
+softmax); the compressed weights, their options, the compression block, the calibration statistics and a
+report are written as one set.
 """
 
 import json
@@ -84,7 +84,8 @@ class ShrinkSettings:
             raise ElmoCompressError(
                 f"shrink: weighting must be one of {', '.join(WEIGHTINGS)}, got {self.weighting!r}"
             )
-        for name, least in (("calibration_sentences", 1), ("reconstruct_steps", 0), ("distill_steps", 0), ("seed", 0)):
+        counts = (("calibration_sentences", 1), ("reconstruct_steps", 0), ("distill_steps", 0), ("seed", 0))
+        for name, least in counts:
             if not is_int(getattr(self, name)) or getattr(self, name) < least:
                 raise ElmoCompressError(
                     f"shrink: {name} must be an integer >= {least}, got {getattr(self, name)!r}"
@@ -117,8 +118,10 @@ def distill_settings(settings: ShrinkSettings) -> DistillSettings:
 
 
 def reconstruct_settings(settings: ShrinkSettings) -> ReconstructSettings:
-    """The reconstruction stage's settings (`settings.reconstruct_steps` per cell, the seed, what to train),
-    made before any work so that bad settings stop at once."""
+    """
+    The reconstruction stage's settings (`settings.reconstruct_steps` per cell, the seed, what to train),
+    made before any work so that bad settings stop at once.
+    """
     return ReconstructSettings(steps=settings.reconstruct_steps, train=settings.distill_train, seed=settings.seed)
 
 

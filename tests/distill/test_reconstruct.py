@@ -67,7 +67,8 @@ def test_trajectories_are_allennlps_cells_in_float64(teacher):
             assert len(rows) == sum(lengths)
             torch.testing.assert_close(rows.state, _step_major(expected, lengths), rtol=0, atol=1e-12)
             # each row's previous state is the row before it in its sequence (zeros at the start)
-            assert torch.equal(rows.previous_state[: len(lengths)], torch.zeros(len(lengths), width, dtype=torch.float64))
+            starts = rows.previous_state[: len(lengths)]
+            assert torch.equal(starts, torch.zeros(len(lengths), width, dtype=torch.float64))
 
 
 def test_the_teacher_reconstructs_itself_exactly(teacher):

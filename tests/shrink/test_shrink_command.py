@@ -65,7 +65,8 @@ def test_shrink_writes_the_set_and_meets_the_budget(bilm, tmp_path: Path, capsys
     )
     recompressed = ElmoWeights.load(str(again / "options.json"), str(again / "weights.hdf5"))
     factorized = tmp_path / "factorized"
-    assert run_cli(shrink_arguments(options, weights, text, "3") + ["--reconstruct-steps", "0", "-o", str(factorized)]) == 0
+    closed_form = ["--reconstruct-steps", "0", "-o", str(factorized)]
+    assert run_cli(shrink_arguments(options, weights, text, "3") + closed_form) == 0
     unreconstructed = ElmoWeights.load(str(factorized / "options.json"), str(factorized / "weights.hdf5"))
     for key, matrix in compressed.matrices.items():
         assert matrix.rank == recompressed.matrices[key].rank
@@ -80,7 +81,10 @@ def test_shrink_writes_the_set_and_meets_the_budget(bilm, tmp_path: Path, capsys
         (["--budget", "1.5"], "must be a number in (0, 1], got 1.5"),
         (["--budget", "nan"], "expected a finite number"),
         (["--budget", "0.01"], "below the smallest allocation, rank 1 everywhere"),
-        (["--budget", "0.5", "--reconstruct-steps", "-1"], "argument --reconstruct-steps: must be an integer >= 0, got -1"),
+        (
+            ["--budget", "0.5", "--reconstruct-steps", "-1"],
+            "argument --reconstruct-steps: must be an integer >= 0, got -1",
+        ),
     ],
 )
 def test_bad_budgets(bilm, tmp_path: Path, capsys, arguments, message: str) -> None:
