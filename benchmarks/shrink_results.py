@@ -206,8 +206,8 @@ sentences of the embedded training split, the statistics (b) uses too): (c) with
 to take the uncompressed cell's steps on the calibration sentences: no softmax, no labels), (e) with
 `--distill-steps {args.distill_steps}` (the whole biLM then distilled from the uncompressed one); the
 seconds are those of the row's last stage (`shrink_report.json`). Downstream: the demo probe
-(`ner_elmo_probe.jsonnet`, {args.epochs} epochs) trained once per training seed on the uncompressed biLM, evaluated on the demo NER test file with
-each row's biLM in its place (`compress-elmo sweep`'s evaluation).
+(`ner_elmo_probe.jsonnet`, {args.epochs} epochs) trained once per training seed on the uncompressed biLM,
+evaluated on the demo NER test file with each row's biLM in its place (`compress-elmo sweep`'s evaluation).
 
 {table}"""
 

@@ -21,7 +21,6 @@ compressed block to the uncompressed block's outputs on calibration inputs), app
 cell by feeding it the teacher's states: without them the inputs of W_h would be the student's own.
 """
 
-import math
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, Iterator, List, Sequence, Tuple
 
@@ -36,13 +35,15 @@ from elmo_compress.constants import (
     RECONSTRUCT_STEPS,
 )
 from elmo_compress.distill.checks import check_teacher_and_student, usable_sentences
-from elmo_compress.distill.settings import DistillError
-from elmo_compress.distill.training import student_weights
+from elmo_compress.distill.settings import DistillError, cosine_learning_rate
+from elmo_compress.distill.training import select_trainable, student_weights
 from elmo_compress.factorize.checks import is_int, is_real
-from elmo_compress.modules import CompressedElmoBiLm, compressed_parameters, lstm_cells
+from elmo_compress.modules import CompressedElmoBiLm, lstm_cells
+from elmo_compress.modules.fast_lstm import clip_state, gated_memory
 from elmo_compress.modules.runtime_options import RuntimeOptions
 from elmo_compress.progress import bar
 from elmo_compress.weights import ElmoWeights
+from elmo_compress.weights.layout import cell_module_name
 
 # The teacher runs the fast biLSTM without carried states: every sentence starts from zeros.
 _STATELESS = RuntimeOptions(stateful=False)
@@ -91,7 +92,7 @@ class ReconstructSettings:
 
     def learning_rate_at(self, step: int) -> float:
         """The learning rate of step `step` (0-based): cosine decay from `learning_rate` to 0."""
-        return 0.5 * self.learning_rate * (1.0 + math.cos(math.pi * step / self.steps))
+        return cosine_learning_rate(self.learning_rate, step, self.steps)
 
 
 @dataclass(frozen=True)
@@ -149,13 +150,9 @@ def cell_step(
     """
     # shape (rows, 4 * cell_size)
     gates = cell.input_linearity(inputs) + cell.state_linearity(state)
-    input_gate, forget_gate, memory_init, output_gate = gates.chunk(4, 1)
-    memory = torch.sigmoid(input_gate) * torch.tanh(memory_init) + torch.sigmoid(forget_gate) * memory
-    if cell.memory_cell_clip_value:
-        memory = torch.clamp(memory, -cell.memory_cell_clip_value, cell.memory_cell_clip_value)
-    state = cell.state_projection(torch.sigmoid(output_gate) * torch.tanh(memory))
-    if cell.state_projection_clip_value:
-        state = torch.clamp(state, -cell.state_projection_clip_value, cell.state_projection_clip_value)
+    memory, output = gated_memory(gates, memory, float(cell.memory_cell_clip_value or 0.0))
+    # shape (rows, hidden_size)
+    state = clip_state(cell.state_projection(output), float(cell.state_projection_clip_value or 0.0))
     return state, memory
 
 
@@ -216,10 +213,11 @@ def layer_inputs(bilm: CompressedElmoBiLm, character_ids: torch.Tensor) -> Tuple
 def teacher_rows(
     teacher: CompressedElmoBiLm, sentences: Sequence[List[str]], layer: int, direction: int
 ) -> CellRows:
-    """The rows of the teacher cell (`layer`, `direction`) on every timestep of `sentences` (no gradient)."""
-    cell = {(at_layer, at_direction): cell for at_layer, at_direction, cell in lstm_cells(teacher._elmo_lstm)}[
-        (layer, direction)
-    ]
+    """
+    The rows of the teacher's cell (`layer`, `direction`) on every timestep of `sentences` (no gradient).
+    One pass of the teacher over the text per cell: the rows of one cell at a time are what is held.
+    """
+    cell = getattr(teacher._elmo_lstm, cell_module_name(layer, direction))
     order = sorted(range(len(sentences)), key=lambda index: len(sentences[index]))
     parts = []
     with torch.no_grad():
@@ -253,22 +251,13 @@ def row_batches(count: int, rows_per_step: int, generator: torch.Generator) -> I
             yield permutation[start : start + size]
 
 
-def cell_parameters(cell: LstmCellWithProjection, train: str) -> List[torch.nn.Parameter]:
-    """What reconstruction trains in `cell`: its compressed matrices, or all of its parameters."""
-    return compressed_parameters(cell) if train == "factors" else list(cell.parameters())
-
-
 def reconstruct_cell(
     cell: LstmCellWithProjection, rows: CellRows, settings: ReconstructSettings, seed: int
 ) -> List[float]:
     """Train `cell` (in place) to take the teacher's steps on `rows`; returns every step's loss."""
-    parameters = cell_parameters(cell, settings.train)
+    parameters = select_trainable(cell, settings.train)
     if not parameters:
         return []
-    for parameter in cell.parameters():
-        parameter.requires_grad = False
-    for parameter in parameters:
-        parameter.requires_grad = True
     optimizer = torch.optim.Adam(parameters, lr=settings.learning_rate_at(0))
     generator = torch.Generator().manual_seed(seed)
     losses = []

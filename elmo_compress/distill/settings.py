@@ -78,4 +78,9 @@ class DistillSettings:
         """The learning rate of step `step` (0-based)."""
         if self.schedule == "constant":
             return self.learning_rate
-        return 0.5 * self.learning_rate * (1.0 + math.cos(math.pi * step / self.steps))
+        return cosine_learning_rate(self.learning_rate, step, self.steps)
+
+
+def cosine_learning_rate(initial: float, step: int, steps: int) -> float:
+    """The learning rate of step `step` (0-based) of `steps`, decaying from `initial` to 0 on a cosine."""
+    return 0.5 * initial * (1.0 + math.cos(math.pi * step / steps))

@@ -98,6 +98,19 @@ def layer_losses(student: Sequence[torch.Tensor], teacher: Sequence[torch.Tensor
     return torch.stack(losses)
 
 
+def select_trainable(module: torch.nn.Module, train: str) -> List[torch.nn.Parameter]:
+    """
+    Freeze every parameter of `module`, then unfreeze and return those `train` names: `"factors"`, the
+    parameters that store compressed matrices; `"all"`, every one.
+    """
+    for parameter in module.parameters():
+        parameter.requires_grad = False
+    chosen = compressed_parameters(module) if train == "factors" else list(module.parameters())
+    for parameter in chosen:
+        parameter.requires_grad = True
+    return chosen
+
+
 class Distillation:
     """
     One distillation run: the teacher and student modules, the trainable parameters, the optimizer.
@@ -134,12 +147,10 @@ class Distillation:
 
     def _trainable(self, train: str) -> List[torch.nn.Parameter]:
         for parameter in self.student.parameters():
-            parameter.requires_grad = False
-        trainable = compressed_parameters(self.student) if train == "factors" else list(self.student._elmo_lstm.parameters())
+            parameter.requires_grad = False  # the character encoder is never trained
+        trainable = select_trainable(self.student._elmo_lstm, train)
         if not trainable:
             raise DistillError("the student has no compressed matrix to train (use --train all)")
-        for parameter in trainable:
-            parameter.requires_grad = True
         return trainable
 
     def teacher_layers(self, character_ids: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, List[torch.Tensor]]:

@@ -48,6 +48,37 @@ def apply_linear_chain(
     return torch.nn.functional.linear(inputs, weights[-1], bias)
 
 
+def gated_memory(gates: torch.Tensor, memory: torch.Tensor, memory_clip: float) -> Tuple[torch.Tensor, torch.Tensor]:
+    """
+    The gate arithmetic of one `LstmCellWithProjection` step, between the two matrices and the projection.
+
+    # Parameters
+
+    gates : `torch.Tensor`
+        `x W_i^T + h W_h^T + b`, shape (rows, 4 * cell_size), gate order i, f, g, o.
+    memory : `torch.Tensor`
+        The previous memory, shape (rows, cell_size).
+    memory_clip : `float`
+        0 means no clipping (allennlp tests the value for truth).
+
+    # Returns
+
+    The new memory and the output before the projection, both of shape (rows, cell_size).
+    """
+    input_gate, forget_gate, memory_init, output_gate = gates.chunk(4, 1)
+    memory = torch.sigmoid(input_gate) * torch.tanh(memory_init) + torch.sigmoid(forget_gate) * memory
+    if memory_clip != 0.0:
+        memory = torch.clamp(memory, -memory_clip, memory_clip)
+    return memory, torch.sigmoid(output_gate) * torch.tanh(memory)
+
+
+def clip_state(state: torch.Tensor, state_clip: float) -> torch.Tensor:
+    """The projected state clipped to [-state_clip, state_clip]; 0 means no clipping."""
+    if state_clip != 0.0:
+        state = torch.clamp(state, -state_clip, state_clip)
+    return state
+
+
 def lstm_recurrence(
     projected_input: torch.Tensor,
     active_rows: List[int],
@@ -110,14 +141,9 @@ def lstm_recurrence(
 
         # shape (rows, 4 * cell_size), gate order i, f, g, o as in LstmCellWithProjection
         gates = projected_steps[index][:rows] + apply_linear_chain(state, recurrent)
-        input_gate, forget_gate, memory_init, output_gate = gates.chunk(4, 1)
-        memory = torch.sigmoid(input_gate) * torch.tanh(memory_init) + torch.sigmoid(forget_gate) * memory
-        if memory_clip != 0.0:
-            memory = torch.clamp(memory, -memory_clip, memory_clip)
+        memory, output = gated_memory(gates, memory, memory_clip)
         # shape (rows, hidden_size)
-        state = apply_linear_chain(torch.sigmoid(output_gate) * torch.tanh(memory), projection)
-        if state_clip != 0.0:
-            state = torch.clamp(state, -state_clip, state_clip)
+        state = clip_state(apply_linear_chain(output, projection), state_clip)
         # shape (batch_size, hidden_size): zeros for the rows not computed at this timestep
         outputs.append(torch.nn.functional.pad(state, [0, 0, 0, batch_size - rows]))
 

@@ -1,9 +1,9 @@
 """
 The shrink results table (`benchmarks/shrink_results.py`, docs/shrink_results.md): per budget, the
 paper's uniform SVD, activation-aware SVD at the same rank, `shrink`'s budgeted allocation, `shrink` with
-teacher-forced reconstruction and with distillation after it, each with its held-out perplexity and its downstream metric. Both metrics are
-`ResultRow`s of the same setting (method, target, rank, budget, training, steps); this module pairs them
-and writes the Markdown and the CSV.
+teacher-forced reconstruction and with distillation after it, each with its held-out perplexity and its
+downstream metric. Both metrics are `ResultRow`s of the same setting (method, target, rank, budget,
+training, steps); this module pairs them and writes the Markdown and the CSV.
 """
 
 from typing import Dict, List, Mapping, Sequence, Tuple

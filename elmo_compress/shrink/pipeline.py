@@ -170,7 +170,8 @@ def shrink_files(
 
         stage("uncompressed", None, weights)
         started = time.perf_counter()
-        statistics = _statistics(weights, text, settings, statistics_file)
+        calibration = calibration_sentences(text, settings.calibration_sentences)
+        statistics = _statistics(weights, calibration, statistics_file)
         statistics.save(output.path(STATISTICS_NAME))
         stages.append(
             {
@@ -208,15 +209,14 @@ def shrink_files(
         stage("factorize", started, compressed)
         if reconstruction is not None:
             started = time.perf_counter()
-            calibration = calibration_sentences(text, settings.calibration_sentences)
             compressed = reconstruct_weights(weights, compressed, calibration, reconstruction)
-            reports = _reports(weights, compressed)
             stage("reconstruct", started, compressed, steps_per_cell=settings.reconstruct_steps)
         if distillation is not None:
             started = time.perf_counter()
             compressed = distill_weights(weights, compressed, calibration_sentences(text, None), distillation)
-            reports = _reports(weights, compressed)
             stage("distill", started, compressed, steps=settings.distill_steps)
+        if reconstruction is not None or distillation is not None:
+            reports = _reports(weights, compressed)  # the trained matrices against the originals
         compressed.save(output.path(WEIGHTS_NAME))
         weights.options.save(output.path(OPTIONS_NAME))
         write_text(output.path(COMPRESSION_NAME), json.dumps(allocation.spec.to_dict(), indent=2) + "\n")
@@ -227,7 +227,7 @@ def shrink_files(
 
 
 def _statistics(
-    weights: ElmoWeights, text: List[List[str]], settings: ShrinkSettings, statistics_file: Optional[str]
+    weights: ElmoWeights, calibration: List[List[str]], statistics_file: Optional[str]
 ) -> InputStatistics:
     if statistics_file is not None:
         shapes = {
@@ -236,7 +236,7 @@ def _statistics(
             for target in MATRIX_TARGETS
         }
         return load_statistics_for(statistics_file, weights_lstm_sha256(weights), shapes)
-    return load_or_compute_statistics(weights, calibration_sentences(text, settings.calibration_sentences))
+    return load_or_compute_statistics(weights, calibration)
 
 
 def _allocation_record(allocation: Allocation) -> Dict[str, Any]:
