@@ -60,6 +60,8 @@ DEMO_TASKS_DIR = os.path.join(PACKAGE_DIR, "demo_tasks")
 DISTILL_STEPS = 300
 DISTILL_BATCH_SIZE = 32
 DISTILL_LEARNING_RATE = 1e-2
+# Share of the distillation steps over which the learning rate rises linearly to its schedule.
+DISTILL_WARMUP = 0.1
 DISTILL_CHECKPOINT_EVERY = 100
 DISTILL_TRAIN_CHOICES: Tuple[str, ...] = ("factors", "all")
 

@@ -57,6 +57,7 @@ non_negative_int = at_least(0)
 positive_float = _checked(float, "a number", lambda value: value > 0, "a number > 0")
 non_negative_float = _checked(float, "a number", lambda value: value >= 0, "a number >= 0")
 share = _checked(float, "a number", lambda value: 0 < value <= 1, "a number in (0, 1]")
+proper_share = _checked(float, "a number", lambda value: 0 <= value < 1, "a number in [0, 1)")
 
 
 def add_output_dir(parser: argparse.ArgumentParser, help: str, default: Optional[str] = None) -> None:

@@ -2,13 +2,21 @@
 
 import argparse
 
-from elmo_compress.commands.arguments import add_output_dir, add_threads, non_negative_int, positive_float, positive_int
+from elmo_compress.commands.arguments import (
+    add_output_dir,
+    add_threads,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    proper_share,
+)
 from elmo_compress.constants import (
     DISTILL_BATCH_SIZE,
     DISTILL_CHECKPOINT_EVERY,
     DISTILL_LEARNING_RATE,
     DISTILL_STEPS,
     DISTILL_TRAIN_CHOICES,
+    DISTILL_WARMUP,
 )
 
 
@@ -34,6 +42,12 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     parser.add_argument(
         "--learning-rate", type=positive_float, default=DISTILL_LEARNING_RATE, help=f"Adam, cosine decay to 0 (default: {DISTILL_LEARNING_RATE:g})"
     )
+    parser.add_argument(
+        "--warmup",
+        type=proper_share,
+        default=DISTILL_WARMUP,
+        help=f"share of the steps over which the learning rate rises linearly from 0 (default: {DISTILL_WARMUP:g})",
+    )
     parser.add_argument("--seed", type=non_negative_int, default=0, help="batch order (default: 0)")
     parser.add_argument(
         "--train",
@@ -55,6 +69,7 @@ def run(args: argparse.Namespace) -> None:
         steps=args.steps,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
+        warmup=args.warmup,
         seed=args.seed,
         train=args.train,
         checkpoint_every=args.checkpoint_every,

@@ -10,6 +10,7 @@ from elmo_compress.constants import (
     DISTILL_LEARNING_RATE,
     DISTILL_STEPS,
     DISTILL_TRAIN_CHOICES,
+    DISTILL_WARMUP,
 )
 from elmo_compress.errors import ElmoCompressError
 from elmo_compress.factorize.checks import is_int, is_real
@@ -44,6 +45,9 @@ class DistillSettings:
         `"constant"` learning rate, or `"cosine"` decay from `learning_rate` to 0 at the last step.
     gradient_clip : `float`, optional (default = `5.0`)
         Largest gradient norm (as `finetune` and `pretrain`).
+    warmup : `float`, optional (default = `0.1`)
+        The first `ceil(warmup * steps)` steps scale the schedule's learning rate by `(step + 1) / that`:
+        Adam's first updates, made before its second-moment estimates settle, are kept small. 0 turns it off.
     checkpoint_every : `int`, optional (default = `100`)
         Write the checkpoint every this many steps (and at the end), when a checkpoint path is given.
     """
@@ -55,6 +59,7 @@ class DistillSettings:
     train: str = "factors"
     schedule: str = "cosine"
     gradient_clip: float = 5.0
+    warmup: float = DISTILL_WARMUP
     checkpoint_every: int = DISTILL_CHECKPOINT_EVERY
 
     def __post_init__(self) -> None:
@@ -66,6 +71,8 @@ class DistillSettings:
             value = getattr(self, name)
             if not is_real(value) or value <= 0:
                 raise DistillError(f"distill: {name} must be a finite number > 0, got {value!r}")
+        if not is_real(self.warmup) or not 0 <= self.warmup < 1:
+            raise DistillError(f"distill: warmup must be a number in [0, 1), got {self.warmup!r}")
         if self.train not in TRAIN_CHOICES:
             raise DistillError(f"distill: train must be one of {', '.join(TRAIN_CHOICES)}, got {self.train!r}")
         if self.schedule not in SCHEDULES:
@@ -75,10 +82,12 @@ class DistillSettings:
         return asdict(self)
 
     def learning_rate_at(self, step: int) -> float:
-        """The learning rate of step `step` (0-based)."""
+        """The learning rate of step `step` (0-based): the schedule's, scaled during the warmup."""
+        warmup_steps = math.ceil(self.warmup * self.steps)
+        scale = min(1.0, (step + 1) / warmup_steps) if warmup_steps > 0 else 1.0
         if self.schedule == "constant":
-            return self.learning_rate
-        return cosine_learning_rate(self.learning_rate, step, self.steps)
+            return scale * self.learning_rate
+        return scale * cosine_learning_rate(self.learning_rate, step, self.steps)
 
 
 def cosine_learning_rate(initial: float, step: int, steps: int) -> float:

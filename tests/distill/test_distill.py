@@ -5,6 +5,7 @@ what `compressed_elmo` and `perplexity` read.
 """
 
 import hashlib
+import math
 from pathlib import Path
 from typing import Tuple
 
@@ -131,6 +132,8 @@ def test_bad_input_is_one_line_and_writes_nothing(files, tmp_path: Path, capsys)
     one_error_line(capsys, "was made from weights with sha256")
     assert run_cli(_distill_arguments(files, output, steps=0)) == 2
     one_error_line(capsys, "--steps: must be an integer >= 1", prog="compress-elmo distill")
+    assert run_cli(_distill_arguments(files, output) + ["--warmup", "1"]) == 2
+    one_error_line(capsys, "--warmup: must be a number in [0, 1), got 1", prog="compress-elmo distill")
     arguments = _distill_arguments(files, output)
     arguments[3] = files[1]  # the official file itself
     assert run_cli(arguments) == 2
@@ -146,6 +149,22 @@ def test_student_of_other_weights_without_a_record_is_refused(teacher):
         distill_weights(teacher, _student(teacher, 2), [[], []], DistillSettings(steps=1), show_progress=False)
     with pytest.raises(DistillError, match="learning_rate must be a finite number"):
         DistillSettings(learning_rate=float("nan"))
+    for warmup in (-0.1, 1.0, float("nan")):
+        with pytest.raises(DistillError, match=r"warmup must be a number in \[0, 1\)"):
+            DistillSettings(warmup=warmup)
+
+
+def test_learning_rate_warms_up_then_follows_the_schedule():
+    # 10 steps, warmup 0.2: steps 0 and 1 scale the schedule by 1/2 and 2/2.
+    cosine = DistillSettings(steps=10, learning_rate=0.5, warmup=0.2)
+    expected = [0.5 * 0.5 * (1 + math.cos(math.pi * step / 10)) for step in range(10)]
+    expected[0] *= 0.5
+    assert [cosine.learning_rate_at(step) for step in range(10)] == pytest.approx(expected, rel=1e-12)
+    constant = DistillSettings(steps=10, learning_rate=0.5, warmup=0.25, schedule="constant")  # ceil(2.5) = 3 steps
+    assert [constant.learning_rate_at(step) for step in range(4)] == pytest.approx([0.5 / 3, 1 / 3, 0.5, 0.5], rel=1e-12)
+    assert DistillSettings(steps=10, learning_rate=0.5, warmup=0.0, schedule="constant").learning_rate_at(0) == 0.5
+    # The default: a tenth of the steps.
+    assert DistillSettings(steps=300).learning_rate_at(0) == pytest.approx(DistillSettings().learning_rate / 30, rel=1e-12)
 
 
 def test_output_is_read_by_compressed_elmo_and_perplexity(tmp_path: Path, capsys):
