@@ -29,8 +29,8 @@ class DistillReport:
         record = self.weights.metadata["distill"]
         return [
             f"distilled {record['steps']} steps on {record['sentences']:,} sentences in {self.seconds:.1f} s "
-            f"(train {record['train']}, batch {record['batch_size']}, learning rate {record['learning_rate']:g}, "
-            f"seed {record['seed']})",
+            f"(train {record['train']}, batch {record['batch_size']}, learning rate {record['learning_rate']:g} "
+            f"({record['schedule']}, warmup {record['warmup']:g} of the steps), seed {record['seed']})",
             f"loss (relative squared error of the LSTM layers): first step {record['first_step_loss']:.4f}, "
             f"mean of the last {record['final_loss_steps']} steps {record['final_loss']:.4f}",
             f"wrote {os.path.join(self.output_dir, WEIGHTS_NAME)} and {os.path.join(self.output_dir, OPTIONS_NAME)}",
