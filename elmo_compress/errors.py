@@ -8,6 +8,12 @@ class ElmoCompressError(ValueError):
     """Base class of every bad-input error raised by `elmo_compress`."""
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of `error`'s message (for one-line errors that wrap a library's), or its type's name."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 class CompressionSpecError(ElmoCompressError):
     """A compression block, method, target or rank that cannot be used."""
 

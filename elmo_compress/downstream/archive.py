@@ -25,7 +25,7 @@ from allennlp.models.archival import CONFIG_NAME, Archive, archive_model, load_a
 from allennlp.modules.elmo import _ElmoBiLm
 
 from elmo_compress.constants import MATRIX_TARGETS
-from elmo_compress.errors import ElmoCompressError
+from elmo_compress.errors import ElmoCompressError, first_line
 from elmo_compress.factorize import CompressionSpec
 from elmo_compress.modules import CompressedElmoBiLm, RuntimeOptions, as_linear_form, compress_elmo_bilm, lstm_cells
 from elmo_compress.modules.export import bilm_layout
@@ -97,9 +97,7 @@ def load_model_archive(archive_file: str) -> Archive:
     try:
         return load_archive(archive_file, cuda_device=-1)
     except Exception as error:  # allennlp raises many kinds (tarfile, JSON, config, state dict)
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ArchiveError(f"cannot load archive {archive_file}: {message}") from None
-
+        raise ArchiveError(f"cannot load archive {archive_file}: {first_line(error)}") from None
 
 def elmo_bilms(model: torch.nn.Module) -> List[Tuple[str, _ElmoBiLm]]:
     """(module name, biLM) of every ELMo biLM inside `model`, in module order."""

@@ -42,7 +42,7 @@ from allennlp.models.archival import Archive
 from elmo_compress.constants import UNCOMPRESSED
 from elmo_compress.downstream.archive import compress_model, elmo_bilms, load_model_archive, plain_elmo_bilms, replace_elmo_bilms
 from elmo_compress.downstream.weights_rows import archive_matrices, check_names, load_compressed_weights, weights_file_description
-from elmo_compress.errors import CompressionSpecError, SweepError
+from elmo_compress.errors import CompressionSpecError, SweepError, first_line
 from elmo_compress.factorize import CompressionSpec, break_even_rank
 from elmo_compress.methods import METHODS
 from elmo_compress.modules import FastElmoLstm, bilm_parameter_counts
@@ -149,7 +149,7 @@ def check_evaluation_file(archive: Archive, evaluation_file: str) -> int:
     try:
         count = sum(1 for _ in archive.validation_dataset_reader.read(evaluation_file))
     except Exception as error:  # readers fail in their own ways (JSON, tree or column parsing)
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        message = first_line(error)
         raise SweepError(f"cannot read {evaluation_file} with the archive's {reader_name}: {message}") from None
     if not count:
         raise SweepError(f"{evaluation_file} holds no instances for the archive's {reader_name} (wrong format?)")

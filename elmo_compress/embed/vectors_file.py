@@ -27,7 +27,7 @@ import h5py
 import numpy
 
 from elmo_compress.embed.plan import WHOLE_RUN, Shard
-from elmo_compress.errors import EmbedError
+from elmo_compress.errors import EmbedError, first_line
 
 SENTENCE_TO_INDEX = "sentence_to_index"
 PRODUCER = "compress-elmo embed"
@@ -144,7 +144,7 @@ def read_vectors_file(path: str) -> VectorsFile:
     except (OSError, KeyError, RuntimeError, ValueError, TypeError) as error:
         if isinstance(error, EmbedError):
             raise
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        message = first_line(error)
         raise EmbedError(f"{path} is not a readable hdf5 file ({message})") from None
     return VectorsFile(path, provenance, vectors, _sentence_to_index(path, texts))
 

@@ -10,7 +10,7 @@ from typing import Any, Dict, Mapping, Tuple
 import h5py
 import numpy
 
-from elmo_compress.errors import ElmoWeightsError
+from elmo_compress.errors import ElmoWeightsError, first_line
 from elmo_compress.outputs import atomic_write_bytes
 
 Datasets = Dict[str, numpy.ndarray]
@@ -46,7 +46,7 @@ def read_hdf5(path: str) -> Tuple[Datasets, Attributes]:
                 attributes["/"] = dict(hdf5_file.attrs)
             hdf5_file.visititems(visit)
     except (OSError, KeyError, RuntimeError, ValueError, TypeError) as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        message = first_line(error)
         raise ElmoWeightsError(f"weights file {path} is not a readable hdf5 file ({message})") from None
     return datasets, attributes
 
