@@ -11,6 +11,8 @@ from typing import Dict, List, Sequence, Tuple
 
 import pytest
 import torch
+from allennlp.commands.train import train_model
+from allennlp.common import Params
 
 from elmo_compress.weights.synthetic import elmo_options, random_elmo_weights
 
@@ -161,3 +163,25 @@ def run_cli(arguments: Sequence[str]) -> int:
         return main(list(arguments))
     except SystemExit as exit_:
         return int(exit_.code)
+
+
+def train_sst_archive(folder: Path, trees: str) -> Path:
+    """
+    A trained allennlp archive without ELMo, made in a second: allennlp-models' `sst_tokens` reader
+    on `trees` (SST trees, one per line) as its training data, a bag-of-embeddings classifier.
+    """
+    data = folder / "train.txt"
+    data.write_text(trees, encoding="utf-8")
+    params = {
+        "dataset_reader": {"type": "sst_tokens"},
+        "train_data_path": str(data),
+        "model": {
+            "type": "basic_classifier",
+            "text_field_embedder": {"token_embedders": {"tokens": {"type": "embedding", "embedding_dim": 4}}},
+            "seq2vec_encoder": {"type": "boe", "embedding_dim": 4},
+        },
+        "data_loader": {"batch_size": 2},
+        "trainer": {"num_epochs": 1, "optimizer": "adam"},
+    }
+    train_model(Params(params), str(folder / "run"))
+    return folder / "run" / "model.tar.gz"

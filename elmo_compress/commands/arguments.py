@@ -177,6 +177,16 @@ def add_calibration_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_task_archive_argument(parser: argparse.ArgumentParser) -> None:
+    """`--task-archive`: a trained task model whose own training text is the text, instead of `--text`."""
+    parser.add_argument(
+        "--task-archive",
+        metavar="MODEL.tar.gz",
+        help="instead of --text: the training text of this trained allennlp model (the train_data_path of its "
+        "config, read by its dataset reader; every text field is a sentence)",
+    )
+
+
 def _json_block(text: str) -> Dict[str, Any]:
     source = text
     if os.path.isfile(text):

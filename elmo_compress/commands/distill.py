@@ -4,6 +4,7 @@ import argparse
 
 from elmo_compress.commands.arguments import (
     add_output_dir,
+    add_task_archive_argument,
     add_threads,
     non_negative_int,
     positive_float,
@@ -37,6 +38,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     parser.add_argument(
         "--text", help="unlabeled text, one sentence per line, tokens split on whitespace (default: embedded corpus, training split)"
     )
+    add_task_archive_argument(parser)
     parser.add_argument("--steps", type=positive_int, default=DISTILL_STEPS, help=f"optimizer steps (default: {DISTILL_STEPS})")
     parser.add_argument("--batch-size", type=positive_int, default=DISTILL_BATCH_SIZE, help=f"sentences per step (default: {DISTILL_BATCH_SIZE})")
     parser.add_argument(
@@ -74,5 +76,14 @@ def run(args: argparse.Namespace) -> None:
         train=args.train,
         checkpoint_every=args.checkpoint_every,
     )
-    report = distill_files(args.options, args.weights, args.compressed, args.output_dir, settings, args.text, args.force)
+    report = distill_files(
+        args.options,
+        args.weights,
+        args.compressed,
+        args.output_dir,
+        settings,
+        args.text,
+        args.force,
+        task_archive=args.task_archive,
+    )
     print("\n".join(report.lines()))

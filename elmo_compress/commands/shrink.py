@@ -7,6 +7,7 @@ import os
 from elmo_compress.commands.arguments import (
     add_calibration_arguments,
     add_output_dir,
+    add_task_archive_argument,
     add_threads,
     non_negative_int,
     share,
@@ -37,6 +38,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     )
     add_output_dir(parser, "folder for the compressed weights, options, block, statistics and report")
     add_calibration_arguments(parser)
+    add_task_archive_argument(parser)
     parser.add_argument(
         "--statistics", metavar="FILE", help="calibration statistics of these weights (instead of calibrating)"
     )
@@ -89,7 +91,14 @@ def run(args: argparse.Namespace) -> None:
         seed=args.seed,
     )
     shrink_files(
-        args.options_file, args.weight_file, args.output_dir, settings, args.text, args.statistics, args.force
+        args.options_file,
+        args.weight_file,
+        args.output_dir,
+        settings,
+        args.text,
+        args.statistics,
+        args.force,
+        task_archive=args.task_archive,
     )
     written = ", ".join(os.path.join(args.output_dir, name) for name in SHRINK_OUTPUTS)
     print(f"wrote {written}")

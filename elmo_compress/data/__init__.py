@@ -6,6 +6,7 @@ from elmo_compress.data.corpus import (
     Sentences,
     read_corpus,
     split_held_out,
+    within_length,
     write_corpus,
     write_split,
 )

@@ -45,13 +45,18 @@ def read_corpus(path: str, min_tokens: int = 1, max_tokens: int = 100) -> Senten
     except UnicodeDecodeError as error:
         raise CorpusError(f"corpus file {path} is not UTF-8 text ({error.reason} at byte {error.start})") from None
     sentences = [line.split() for line in text.splitlines()]
-    kept = [tokens for tokens in sentences if min_tokens <= len(tokens) <= max_tokens]
+    kept = within_length(sentences, min_tokens, max_tokens)
     if not kept:
         raise CorpusError(
             f"corpus file {path} has no sentence of {min_tokens} to {max_tokens} tokens "
             f"({len(sentences)} lines read)"
         )
     return kept
+
+
+def within_length(sentences: Sequence[List[str]], min_tokens: int = 1, max_tokens: int = 100) -> Sentences:
+    """The sentences of `min_tokens` to `max_tokens` tokens, in order."""
+    return [list(tokens) for tokens in sentences if min_tokens <= len(tokens) <= max_tokens]
 
 
 def split_held_out(sentences: Sequence[List[str]], every: int = 10) -> CorpusSplit:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import List, Optional
 
 from elmo_compress.constants import OPTIONS_NAME, WEIGHTS_NAME
-from elmo_compress.data import default_split, read_corpus
+from elmo_compress.downstream.task_text import read_text
 from elmo_compress.distill.checks import check_teacher_and_student, usable_sentences
 from elmo_compress.distill.settings import DistillSettings
 from elmo_compress.distill.training import distill_weights
@@ -46,17 +46,19 @@ def distill_files(
     text_file: Optional[str] = None,
     force: bool = False,
     show_progress: bool = True,
+    task_archive: Optional[str] = None,
 ) -> DistillReport:
     """
     Distill the official biLM (`options_file`, `weight_file`) into the compressed weights file
-    `compressed_file` made from it, on `text_file` (one sentence per line, whitespace tokens; default:
-    the embedded corpus's training split), and write `output_dir/weights.hdf5` (compressed format)
+    `compressed_file` made from it, on `text_file` (one sentence per line, whitespace tokens) or the
+    training text of the allennlp archive `task_archive` (default: the embedded corpus's training
+    split), and write `output_dir/weights.hdf5` (compressed format)
     and `options.json` as a set. `output_dir/distill_checkpoint.pt` is written every
     `settings.checkpoint_every` steps; a run of the same command continues from it exactly.
     """
-    inputs = (options_file, weight_file, compressed_file, text_file)
+    inputs = (options_file, weight_file, compressed_file, text_file, task_archive)
     with OutputFolder(output_dir, inputs=inputs, names=(WEIGHTS_NAME, OPTIONS_NAME), force=force) as output:
-        sentences = read_corpus(text_file) if text_file else default_split()[0]
+        sentences = read_text(text_file, task_archive)
         options = ElmoOptions.from_file(options_file)
         teacher = ElmoWeights.from_file(options, weight_file)
         student = ElmoWeights.from_file(options, compressed_file)

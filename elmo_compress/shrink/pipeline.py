@@ -18,7 +18,8 @@ from elmo_compress.calibration.collect import (
 )
 from elmo_compress.calibration.statistics import InputStatistics, load_statistics_for, weights_lstm_sha256
 from elmo_compress.constants import MATRIX_TARGETS, OPTIONS_NAME, RECONSTRUCT_STEPS, WEIGHTS_NAME
-from elmo_compress.data import default_split, read_corpus
+from elmo_compress.data import default_split
+from elmo_compress.downstream.task_text import read_text
 from elmo_compress.distill import DistillSettings, distill_weights
 from elmo_compress.distill.reconstruct import ReconstructSettings, reconstruct_weights
 from elmo_compress.errors import ElmoCompressError
@@ -134,14 +135,16 @@ def shrink_files(
     statistics_file: Optional[str] = None,
     force: bool = False,
     say: Callable[[str], None] = print,
+    task_archive: Optional[str] = None,
 ) -> Dict[str, Any]:
     """
     Shrink an official biLM to `settings.budget` of its LSTM W_i + W_h parameters and write
     `output_dir/{weights.hdf5, options.json, compression.json, statistics.npz, shrink_report.json}` as a
-    set (nothing on failure). `statistics_file` (made from these weights) replaces the calibration.
-    Returns the report.
+    set (nothing on failure). The text is `text_file`, or the training text of the allennlp archive
+    `task_archive`, or the embedded corpus's training split. `statistics_file` (made from these weights)
+    replaces the calibration. Returns the report.
     """
-    inputs = (options_file, weight_file, text_file, statistics_file)
+    inputs = (options_file, weight_file, text_file, statistics_file, task_archive)
     distillation = distill_settings(settings) if settings.distill_steps > 0 else None
     reconstruction = reconstruct_settings(settings) if settings.reconstruct_steps > 0 else None
     with OutputFolder(output_dir, inputs=inputs, names=SHRINK_OUTPUTS, force=force) as output:
@@ -149,7 +152,7 @@ def shrink_files(
         parameter_budget(
             {key: tuple(matrix.shape) for key, matrix in lstm_matrices(weights).items()}, settings.budget
         )
-        text = read_corpus(text_file) if text_file else default_split()[0]
+        text = read_text(text_file, task_archive)
         bundle = bundle_folder(weight_file)
         report: Dict[str, Any] = {
             "settings": asdict(settings),

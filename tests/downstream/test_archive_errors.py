@@ -5,13 +5,11 @@ Bad input to `compress-elmo archive` / `sweep`: one error line, exit status 2, n
 from pathlib import Path
 
 import pytest
-from allennlp.common import Params
-from allennlp.commands.train import train_model
 
 from elmo_compress.downstream.archive import compressed_config
 from elmo_compress.errors import ElmoCompressError
 
-from tests.helpers import assert_no_output, one_error_line, run_cli
+from tests.helpers import assert_no_output, one_error_line, run_cli, train_sst_archive
 
 OPTIONS = {"lstm": {"projection_dim": 8}}
 LAYOUT = {"char_embed_rows": 261, "matrices": []}
@@ -23,22 +21,7 @@ def _one_error_line(capsys) -> str:
 
 @pytest.fixture(scope="module")
 def archive_without_elmo(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("no_elmo")
-    data = folder / "train.txt"
-    data.write_text("(3 (3 Good) (3 film))\n(1 (1 Bad) (1 film))\n")
-    params = {
-        "dataset_reader": {"type": "sst_tokens"},
-        "train_data_path": str(data),
-        "model": {
-            "type": "basic_classifier",
-            "text_field_embedder": {"token_embedders": {"tokens": {"type": "embedding", "embedding_dim": 4}}},
-            "seq2vec_encoder": {"type": "boe", "embedding_dim": 4},
-        },
-        "data_loader": {"batch_size": 2},
-        "trainer": {"num_epochs": 1, "optimizer": "adam"},
-    }
-    train_model(Params(params), str(folder / "run"))
-    return folder / "run" / "model.tar.gz"
+    return train_sst_archive(tmp_path_factory.mktemp("no_elmo"), "(3 (3 Good) (3 film))\n(1 (1 Bad) (1 film))\n")
 
 
 def test_archive_without_elmo(archive_without_elmo: Path, tmp_path: Path, capsys):

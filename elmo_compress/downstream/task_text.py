@@ -1,0 +1,75 @@
+"""
+The text a trained task model was trained on, as sentences: for `distill` and `shrink`, whose natural
+unlabeled text, when the ELMo being compressed serves a task, is that task's own training text.
+
+The archive's `config.json` says where the training data is (`train_data_path`) and how to read it
+(`dataset_reader`); every `TextField` of every instance is one sentence (SNLI: premise and hypothesis;
+CoNLL-2003 and SST: the sentence). Only the config is read: the model (and the ELMo files its config
+names) is not built.
+"""
+
+import os
+from typing import List, Optional
+
+from allennlp.common import Params
+from allennlp.data import DatasetReader
+from allennlp.data.fields import TextField
+from allennlp.models.archival import CONFIG_NAME, extracted_archive
+
+from elmo_compress.data import Sentences, read_corpus, within_length
+from elmo_compress.data.stdlib_corpus import default_split
+from elmo_compress.downstream.archive import ArchiveError, import_plugins_quietly
+from elmo_compress.errors import first_line
+from elmo_compress.registration import register
+
+
+def task_sentences(archive_file: str) -> Sentences:
+    """
+    The tokens of every text field of the training data of the allennlp archive `archive_file`, read by
+    the archive's own dataset reader, in order; sentences outside 1..100 tokens are left out, as
+    `read_corpus` leaves them out. A missing or unreadable archive or training file is one error line.
+    """
+    if not os.path.isfile(archive_file):
+        raise ArchiveError(f"archive not found: {archive_file}")
+    register()  # the reader types an archive may name
+    import_plugins_quietly()
+    try:
+        with extracted_archive(archive_file) as folder:
+            config = Params.from_file(os.path.join(folder, CONFIG_NAME))
+    except Exception as error:  # tarfile, gzip and JSON errors, a member missing
+        raise ArchiveError(f"cannot read the config of archive {archive_file}: {first_line(error)}") from None
+    train_data_path = config.get("train_data_path", None)
+    if not train_data_path:
+        raise ArchiveError(f"archive {archive_file} has no train_data_path in its config")
+    try:
+        reader = DatasetReader.from_params(config.pop("dataset_reader"))
+        instances = list(reader.read(train_data_path))
+    except Exception as error:  # the reader's own errors: a file gone, a format it cannot parse
+        raise ArchiveError(
+            f"cannot read the training data {train_data_path} of archive {archive_file}: {first_line(error)}"
+        ) from None
+    sentences = [
+        [token.text for token in field.tokens]
+        for instance in instances
+        for field in instance.fields.values()
+        if isinstance(field, TextField)
+    ]
+    kept = within_length(sentences)
+    if not kept:
+        raise ArchiveError(
+            f"the training data {train_data_path} of archive {archive_file} has no text field of 1 to 100 tokens "
+            f"({len(instances)} instances)"
+        )
+    return kept
+
+
+def read_text(text_file: Optional[str] = None, task_archive: Optional[str] = None) -> List[List[str]]:
+    """
+    The unlabeled text of `distill` and `shrink`: `text_file` (one sentence per line), or the training
+    text of `task_archive`, or (neither given) the embedded corpus's training split.
+    """
+    if text_file is not None and task_archive is not None:
+        raise ArchiveError("give the text as --text or as --task-archive, not both")
+    if task_archive is not None:
+        return task_sentences(task_archive)
+    return read_corpus(text_file) if text_file else default_split()[0]
