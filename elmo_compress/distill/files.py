@@ -52,8 +52,7 @@ def distill_files(
     Distill the official biLM (`options_file`, `weight_file`) into the compressed weights file
     `compressed_file` made from it, on `text_file` (one sentence per line, whitespace tokens) or the
     training text of the allennlp archive `task_archive` (default: the embedded corpus's training
-    split), and write `output_dir/weights.hdf5` (compressed format)
-    and `options.json` as a set. `output_dir/distill_checkpoint.pt` is written every
+    split), and write `output_dir/weights.hdf5` (compressed format) and `options.json` as a set. `output_dir/distill_checkpoint.pt` is written every
     `settings.checkpoint_every` steps; a run of the same command continues from it exactly.
     """
     inputs = (options_file, weight_file, compressed_file, text_file, task_archive)

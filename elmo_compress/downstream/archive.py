@@ -99,6 +99,7 @@ def load_model_archive(archive_file: str) -> Archive:
     except Exception as error:  # allennlp raises many kinds (tarfile, JSON, config, state dict)
         raise ArchiveError(f"cannot load archive {archive_file}: {first_line(error)}") from None
 
+
 def elmo_bilms(model: torch.nn.Module) -> List[Tuple[str, _ElmoBiLm]]:
     """(module name, biLM) of every ELMo biLM inside `model`, in module order."""
     return [(name, module) for name, module in model.named_modules() if isinstance(module, _ElmoBiLm)]

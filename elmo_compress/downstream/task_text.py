@@ -8,13 +8,15 @@ CoNLL-2003 and SST: the sentence). Only the config is read: the model (and the E
 names) is not built.
 """
 
+import json
 import os
+import tarfile
 from typing import List, Optional
 
 from allennlp.common import Params
 from allennlp.data import DatasetReader
 from allennlp.data.fields import TextField
-from allennlp.models.archival import CONFIG_NAME, extracted_archive
+from allennlp.models.archival import CONFIG_NAME
 
 from elmo_compress.data import Sentences, read_corpus, within_length
 from elmo_compress.data.stdlib_corpus import default_split
@@ -33,11 +35,7 @@ def task_sentences(archive_file: str) -> Sentences:
         raise ArchiveError(f"archive not found: {archive_file}")
     register()  # the reader types an archive may name
     import_plugins_quietly()
-    try:
-        with extracted_archive(archive_file) as folder:
-            config = Params.from_file(os.path.join(folder, CONFIG_NAME))
-    except Exception as error:  # tarfile, gzip and JSON errors, a member missing
-        raise ArchiveError(f"cannot read the config of archive {archive_file}: {first_line(error)}") from None
+    config = archive_config(archive_file)
     train_data_path = config.get("train_data_path", None)
     if not train_data_path:
         raise ArchiveError(f"archive {archive_file} has no train_data_path in its config")
@@ -61,6 +59,18 @@ def task_sentences(archive_file: str) -> Sentences:
             f"({len(instances)} instances)"
         )
     return kept
+
+
+def archive_config(archive_file: str) -> Params:
+    """The `config.json` of an allennlp archive, read from the tar file alone (no other member extracted)."""
+    try:
+        with tarfile.open(archive_file, "r:gz") as archive:
+            member = archive.extractfile(CONFIG_NAME)
+            if member is None:
+                raise KeyError(f"{CONFIG_NAME} is not a file")
+            return Params(json.loads(member.read().decode("utf-8")))
+    except (OSError, tarfile.TarError, KeyError, UnicodeDecodeError, ValueError) as error:
+        raise ArchiveError(f"cannot read the config of archive {archive_file}: {first_line(error)}") from None
 
 
 def read_text(text_file: Optional[str] = None, task_archive: Optional[str] = None) -> List[List[str]]:

@@ -45,11 +45,11 @@ def task_archive(tmp_path_factory) -> Path:
     return train_sst_archive(tmp_path_factory.mktemp("task"), trees)
 
 
-def _config_archive(path: Path, config: Dict[str, Any]) -> Path:
+def _config_archive(path: Path, config: Dict[str, Any], name: str = "config.json") -> Path:
     """A model.tar.gz holding only `config` as its config.json (enough for the text; no model)."""
     data = json.dumps(config).encode("utf-8")
     with tarfile.open(path, "w:gz") as archive:
-        member = tarfile.TarInfo("config.json")
+        member = tarfile.TarInfo(name)
         member.size = len(data)
         archive.addfile(member, io.BytesIO(data))
     return path
@@ -71,6 +71,7 @@ def test_bad_archives_are_one_error_each(tmp_path: Path):
     cases = [
         (tmp_path / "missing.tar.gz", "archive not found"),
         (tmp_path / "plain.txt", "cannot read the config of archive"),
+        (_config_archive(tmp_path / "o.tar.gz", _reader_config(), name="meta.json"), "cannot read the config of"),
         (_config_archive(tmp_path / "no_path.tar.gz", _reader_config()), "has no train_data_path"),
         (
             _config_archive(tmp_path / "gone.tar.gz", _reader_config(train_data_path=str(tmp_path / "gone.txt"))),
