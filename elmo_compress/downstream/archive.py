@@ -85,15 +85,23 @@ def import_plugins_quietly() -> None:
         logger.debug("while importing plugins: %s", captured.getvalue())
 
 
+def prepare_archive_types(archive_file: str) -> None:
+    """
+    Refuse a missing `archive_file` in one line, then register every type an archive may name: this
+    package's compressed ones and allennlp's plugins' (allennlp_models' models and dataset readers).
+    """
+    if not os.path.isfile(archive_file):
+        raise ArchiveError(f"archive not found: {archive_file}")
+    register()
+    import_plugins_quietly()
+
+
 def load_model_archive(archive_file: str) -> Archive:
     """
     `load_archive` on CPU, after importing allennlp's plugins (allennlp_models, whose model and
     reader types archives name) as `allennlp evaluate` does; a bad file is one error line.
     """
-    if not os.path.isfile(archive_file):
-        raise ArchiveError(f"archive not found: {archive_file}")
-    register()  # the compressed types an archive may name
-    import_plugins_quietly()
+    prepare_archive_types(archive_file)
     try:
         return load_archive(archive_file, cuda_device=-1)
     except Exception as error:  # allennlp raises many kinds (tarfile, JSON, config, state dict)

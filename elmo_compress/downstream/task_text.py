@@ -9,7 +9,6 @@ names) is not built.
 """
 
 import json
-import os
 import tarfile
 from typing import List, Optional
 
@@ -20,9 +19,8 @@ from allennlp.models.archival import CONFIG_NAME
 
 from elmo_compress.data import Sentences, read_corpus, within_length
 from elmo_compress.data.stdlib_corpus import default_split
-from elmo_compress.downstream.archive import ArchiveError, import_plugins_quietly
+from elmo_compress.downstream.archive import ArchiveError, prepare_archive_types
 from elmo_compress.errors import first_line
-from elmo_compress.registration import register
 
 
 def task_sentences(archive_file: str) -> Sentences:
@@ -31,10 +29,7 @@ def task_sentences(archive_file: str) -> Sentences:
     the archive's own dataset reader, in order; sentences outside 1..100 tokens are left out, as
     `read_corpus` leaves them out. A missing or unreadable archive or training file is one error line.
     """
-    if not os.path.isfile(archive_file):
-        raise ArchiveError(f"archive not found: {archive_file}")
-    register()  # the reader types an archive may name
-    import_plugins_quietly()
+    prepare_archive_types(archive_file)
     config = archive_config(archive_file)
     train_data_path = config.get("train_data_path", None)
     if not train_data_path:
