@@ -21,6 +21,7 @@ compressed block to the uncompressed block's outputs on calibration inputs), app
 cell by feeding it the teacher's states: without them the inputs of W_h would be the student's own.
 """
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, Iterator, List, Sequence, Tuple
 
@@ -42,6 +43,7 @@ from elmo_compress.modules import CompressedElmoBiLm, lstm_cells
 from elmo_compress.modules.fast_lstm import clip_state, gated_memory
 from elmo_compress.modules.runtime_options import RuntimeOptions
 from elmo_compress.progress import bar
+from elmo_compress.train_loop import run_steps
 from elmo_compress.weights import ElmoWeights
 from elmo_compress.weights.layout import cell_module_name
 
@@ -260,16 +262,23 @@ def reconstruct_cell(
         return []
     optimizer = torch.optim.Adam(parameters, lr=settings.learning_rate_at(0))
     generator = torch.Generator().manual_seed(seed)
-    losses = []
-    batches = row_batches(len(rows), settings.rows_per_step, generator)
-    for step in range(settings.steps):
+    batches = (rows.select(indices) for indices in row_batches(len(rows), settings.rows_per_step, generator))
+
+    def set_learning_rate(done: int) -> None:
         for group in optimizer.param_groups:
-            group["lr"] = settings.learning_rate_at(step)
-        loss = sum(relative_errors(cell, rows.select(next(batches))))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss))
+            group["lr"] = settings.learning_rate_at(done)
+
+    # No gradient clipping (an infinite bound scales every gradient by exactly 1); one bar per cell, not per step.
+    losses = run_steps(
+        parameters,
+        optimizer,
+        batches,
+        lambda batch: sum(relative_errors(cell, batch)),
+        range(settings.steps),
+        math.inf,
+        set_learning_rate,
+        show_progress=False,
+    )
     for parameter in parameters:
         parameter.requires_grad = False
     return losses
