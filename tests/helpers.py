@@ -55,6 +55,19 @@ def matrix_with_spectrum(rows: int, columns: int, spectrum: Sequence[float], see
 # ------------------------------------------------------------------ biLMs
 
 
+def unfactorized_tensors(weights) -> Dict[str, torch.Tensor]:
+    """Every tensor of an `ElmoWeights` but its LSTM input and recurrent matrices, by name."""
+    tensors = {f"char_encoder.{name}": tensor for name, tensor in weights.char_encoder.tensors().items()}
+    for (layer, direction), cell in sorted(weights.lstm.items()):
+        tensors[f"{layer}/{direction}/bias"] = cell.bias
+        tensors[f"{layer}/{direction}/projection"] = cell.projection
+    return tensors
+
+
+def same_tensors(first: Dict[str, torch.Tensor], second: Dict[str, torch.Tensor]) -> bool:
+    return first.keys() == second.keys() and all(torch.equal(first[name], second[name]) for name in first)
+
+
 def write_random_bilm(folder: Path, projection_dim: int = 8, cell_dim: int = 24, seed: int = 0) -> Tuple[str, str]:
     """A small random official-format biLM in `folder`: (options.json, weights.hdf5)."""
     os.makedirs(folder, exist_ok=True)

@@ -7,12 +7,10 @@ and projection matrices.
 from dataclasses import dataclass
 from typing import List, Optional
 
-import numpy
 import torch
 
 from elmo_compress.errors import ElmoWeightsError
 from elmo_compress.weights import DIRECTIONS, MATRIX_TARGETS, ElmoWeights
-from elmo_compress.weights.layout import cell_group, tf_projection_to_torch
 
 # Kind of each LSTM matrix: the compressible targets (W_i = "input", W_h = "recurrent") and the projection.
 LSTM_KINDS = MATRIX_TARGETS + ("projection",)
@@ -62,11 +60,6 @@ class NamedMatrix:
         return self.direction is not None
 
 
-def _transposed(array: numpy.ndarray) -> torch.Tensor:
-    # TensorFlow multiplies x @ W, PyTorch W @ x: the same transpose as the LSTM projection's.
-    return tf_projection_to_torch(array)
-
-
 def lstm_matrices(weights: ElmoWeights) -> List[NamedMatrix]:
     """W_i, W_h and W_P of every cell, in (layer, direction, kind) order."""
     matrices = []
@@ -74,19 +67,19 @@ def lstm_matrices(weights: ElmoWeights) -> List[NamedMatrix]:
         for target in MATRIX_TARGETS:
             weight = weights.matrix(layer, direction, target).to_dense()
             matrices.append(NamedMatrix(target, weight, layer, direction))
-        projection = weights.datasets[f"{cell_group(layer, direction)}/W_P_0"]
-        matrices.append(NamedMatrix("projection", _transposed(projection), layer, direction))
+        matrices.append(NamedMatrix("projection", weights.cell(layer, direction).projection, layer, direction))
     return matrices
 
 
 def context_matrices(weights: ElmoWeights) -> List[NamedMatrix]:
     """The character encoder's highway matrices (transform, carry per layer) and its projection."""
     matrices = []
-    for layer in range(weights.options.num_highway):
-        for kind in ("transform", "carry"):
-            array = weights.datasets[f"CNN_high_{layer}/W_{kind}"]
-            matrices.append(NamedMatrix(f"highway_{kind}", _transposed(array), layer))
-    matrices.append(NamedMatrix("char_projection", _transposed(weights.datasets["CNN_proj/W_proj"])))
+    for layer, (weight, _) in enumerate(weights.char_encoder.highways):
+        # allennlp's one Linear(F, 2F) holds [W_transform ; -W_carry] (torch form, see weights.layout)
+        filters = weight.shape[1]
+        matrices.append(NamedMatrix("highway_transform", weight[:filters].contiguous(), layer))
+        matrices.append(NamedMatrix("highway_carry", (-weight[filters:]).contiguous(), layer))
+    matrices.append(NamedMatrix("char_projection", weights.char_encoder.projection[0]))
     return matrices
 
 

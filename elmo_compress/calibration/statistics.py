@@ -46,7 +46,7 @@ def weights_lstm_sha256(weights: Any) -> str:
     cells = {}
     for layer, direction in weights.cells():
         cell = weights.cell(layer, direction)
-        cells[(layer, direction)] = (cell.input_weight, cell.recurrent_weight, cell.bias, cell.projection)
+        cells[(layer, direction)] = (cell.input.to_dense(), cell.recurrent.to_dense(), cell.module_bias(), cell.projection)
     return lstm_sha256(cells)
 
 

@@ -8,13 +8,11 @@ import re
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy
+import torch
 
 from elmo_compress.distill.settings import DistillError
 from elmo_compress.weights import ElmoWeights
 
-# Datasets of the character encoder (char embedding, CNN, highway, projection): never compressed and
-# never trained by distillation, so a student made from the teacher holds them unchanged.
-ENCODER_DATASET = re.compile(r"^(char_embed|CNN(_high_\d+|_proj)?/)")
 SOURCE_SHA256 = re.compile(r"sha256:([0-9a-f]{64})")
 
 
@@ -44,13 +42,16 @@ def check_teacher_and_student(
             f"{student_name} was made from weights with sha256 {recorded[:16]}..., not from the teacher "
             f"(sha256 {teacher_sha256[:16]}...)"
         )
-    for name in sorted(teacher.datasets):
-        if ENCODER_DATASET.match(name) and not _same(teacher.datasets[name], student.datasets.get(name)):
-            raise DistillError(f"{student_name} is not made from these weights: its {name} differs from the teacher's")
+    # The character encoder is never compressed nor trained by distillation: a student made from the
+    # teacher holds it unchanged.
+    student_encoder = student.char_encoder.tensors()
+    for name, tensor in teacher.char_encoder.tensors().items():
+        if not _same(tensor, student_encoder[name]):
+            raise DistillError(f"{student_name} is not made from these weights: its character encoder's {name} differs from the teacher's")
 
 
-def _same(first: numpy.ndarray, second: Optional[numpy.ndarray]) -> bool:
-    return second is not None and first.shape == second.shape and numpy.array_equal(first, second)
+def _same(first: torch.Tensor, second: torch.Tensor) -> bool:
+    return first.shape == second.shape and torch.equal(first, second)
 
 
 def usable_sentences(sentences: Sequence[Sequence[str]]) -> List[List[str]]:
@@ -64,7 +65,9 @@ def usable_sentences(sentences: Sequence[Sequence[str]]) -> List[List[str]]:
 def weights_sha256(weights: ElmoWeights) -> str:
     """sha256 of every array of a biLM in memory (names, shapes, dtypes and bytes, in a fixed order)."""
     digest = hashlib.sha256()
-    arrays = dict(weights.datasets)
+    arrays = {f"char_encoder/{name}": tensor.numpy() for name, tensor in weights.char_encoder.tensors().items()}
+    for (layer, direction), cell in sorted(weights.lstm.items()):
+        arrays.update({f"{layer}/{direction}/bias": cell.bias.numpy(), f"{layer}/{direction}/projection": cell.projection.numpy()})
     for key, matrix in sorted(weights.matrices.items()):
         digest.update(f"{key} {matrix.method} {matrix.rank}".encode())
         arrays.update({f"{key}/{name}": tensor.numpy() for name, tensor in matrix.stored_arrays().items()})

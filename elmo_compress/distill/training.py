@@ -224,12 +224,12 @@ def student_weights(
 ) -> ElmoWeights:
     """
     The weights of `bilm` (the student `student` after training `train`: `"factors"` or `"all"`), with
-    `metadata`. Training only the factors, every other array is `student`'s own, unchanged (read back
+    `metadata`. Training only the factors, every other tensor is `student`'s own, unchanged (read back
     from modules, forget-gate biases could move by one unit in the last place; see `weights_from_bilm`).
     """
     trained = weights_from_bilm(bilm, student.options, metadata)
     if train == "factors":
-        return ElmoWeights(trained.options, dict(student.datasets), trained.matrices, metadata)
+        return student.compressed(trained.matrices, metadata)
     return trained
 
 

@@ -16,7 +16,6 @@ from allennlp.modules.highway import Highway
 
 from elmo_compress.modules.char_cache import CharCache
 from elmo_compress.weights import ElmoWeights
-from elmo_compress.weights.layout import tf_char_encoder_to_torch
 
 
 class CharacterEncoder(_ElmoCharacterEncoder):
@@ -24,7 +23,8 @@ class CharacterEncoder(_ElmoCharacterEncoder):
     # Parameters
 
     weights : `ElmoWeights`
-        The biLM; only its character-encoder datasets and options are read.
+        The biLM; only its character encoder and options are read (copied: training the module leaves
+        `weights` as it is).
     requires_grad : `bool`, optional (default = `False`)
         If True, compute gradients of the encoder's parameters.
     char_cache : `int`, optional (default = `0`)
@@ -54,8 +54,8 @@ class CharacterEncoder(_ElmoCharacterEncoder):
 
     def _load_weights(self) -> None:
         options = self._source.options
-        loaded = tf_char_encoder_to_torch(self._source.datasets, len(options.filters), options.num_highway)
-        self._char_embedding_weights = torch.nn.Parameter(loaded.char_embedding, requires_grad=self.requires_grad)
+        loaded = self._source.char_encoder
+        self._char_embedding_weights = torch.nn.Parameter(loaded.char_embedding.clone(), requires_grad=self.requires_grad)
         self._convolutions = []
         for i, ((width, number), (weight, bias)) in enumerate(zip(options.filters, loaded.convolutions)):
             conv = torch.nn.Conv1d(in_channels=options.char_embedding_dim, out_channels=number, kernel_size=width)

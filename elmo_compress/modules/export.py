@@ -1,69 +1,59 @@
 """
-From modules back to weights: the `ElmoWeights` (official layout, or the compressed format when
-any LSTM matrix is compressed) that an in-memory `_ElmoBiLm` holds, e.g. after training.
+From modules back to weights: the `ElmoWeights` an in-memory `_ElmoBiLm` holds, e.g. after training
+(saved as an official file, or in the compressed format when any LSTM matrix is compressed).
 """
 
 from typing import Any, Dict, Optional, Tuple
 
-import numpy
 import torch
 from allennlp.modules.elmo import _ElmoBiLm
 
 from elmo_compress.constants import DIRECTIONS, MATRIX_TARGETS
-from elmo_compress.factorize import CompressedMatrix
 from elmo_compress.modules.forms import as_linear_form
 from elmo_compress.modules.surgery import lstm_cells
-from elmo_compress.weights import ElmoOptions, ElmoWeights, LstmCellWeights, MatrixKey
-from elmo_compress.weights.elmo_weights import expected_shapes
-from elmo_compress.weights.layout import TARGET_ATTRIBUTES, torch_char_encoder_to_tf
+from elmo_compress.weights import CharEncoderWeights, ElmoOptions, ElmoWeights, LstmCellWeights
+from elmo_compress.weights.layout import TARGET_ATTRIBUTES, CellKey, without_forget_bias
 
 
 def weights_from_bilm(
     bilm: _ElmoBiLm, options: ElmoOptions, metadata: Optional[Dict[str, Any]] = None
 ) -> ElmoWeights:
     """
-    Every weight of `bilm` in file layout. All-dense LSTMs give an official weights file; any
-    compressed matrix gives the compressed format (`metadata` is then recorded in the file).
+    Every weight of `bilm` (for example after training) as `ElmoWeights`, copied: the torch form needs
+    no layout conversion. `metadata` is recorded when any LSTM matrix is compressed.
 
-    The TensorFlow layout cannot hold every float32 the modules can: the forget-gate bias is stored
-    without allennlp's +1, so a bias that is not `b + 1` for a float32 `b` moves by one unit in the
-    last place, and the character embedding's padding row is always zero. Reload the result to get
-    the model the file defines.
+    Two things a file cannot hold are normalized: the forget-gate bias loses allennlp's +1 (so a bias
+    that is not `b + 1` for a float32 `b` moves by one unit in the last place), and the character
+    embedding's padding row is stored as allennlp loads it, zero.
     """
     encoder = bilm._token_embedder
-    datasets = torch_char_encoder_to_tf(
-        encoder._char_embedding_weights,
-        [(conv.weight, conv.bias) for conv in encoder._convolutions],
-        [(layer.weight, layer.bias) for layer in encoder._highways._layers],
-        (encoder._projection.weight, encoder._projection.bias),
+
+    def copy(tensor: torch.Tensor) -> torch.Tensor:
+        return tensor.detach().float().clone()
+
+    embedding = copy(encoder._char_embedding_weights)
+    embedding[0] = 0
+    char_encoder = CharEncoderWeights(
+        char_embedding=embedding,
+        convolutions=[(copy(conv.weight), copy(conv.bias)) for conv in encoder._convolutions],
+        highways=[(copy(layer.weight), copy(layer.bias)) for layer in encoder._highways._layers],
+        projection=(copy(encoder._projection.weight), copy(encoder._projection.bias)),
     )
-    official = ElmoWeights(options, {**datasets, **_dense_lstm_placeholders(options)})
-    matrices: Dict[MatrixKey, CompressedMatrix] = {}
+    lstm: Dict[CellKey, LstmCellWeights] = {}
     for layer, direction, cell in lstm_cells(bilm._elmo_lstm):
-        for target in MATRIX_TARGETS:
-            matrices[(layer, direction, target)] = as_linear_form(getattr(cell, TARGET_ATTRIBUTES[target])).to_matrix()
-        official.set_cell(
-            layer,
-            direction,
-            LstmCellWeights(
-                input_weight=matrices[(layer, direction, "input")].to_dense(),
-                recurrent_weight=matrices[(layer, direction, "recurrent")].to_dense(),
-                bias=cell.state_linearity.bias,
-                projection=cell.state_projection.weight,
-            ),
+        input_matrix, recurrent_matrix = (
+            as_linear_form(getattr(cell, TARGET_ATTRIBUTES[target])).to_matrix() for target in MATRIX_TARGETS
         )
-    if all(matrix.method == "dense" for matrix in matrices.values()):
-        return official
-    return official.compressed(matrices, metadata or {})
-
-
-def _dense_lstm_placeholders(options: ElmoOptions) -> Dict[str, numpy.ndarray]:
-    """Zero LSTM datasets of the right shapes, overwritten cell by cell with `set_cell`."""
-    return {
-        name: numpy.zeros(shape, dtype=numpy.float32)
-        for name, shape in expected_shapes(options, compressed=False).items()
-        if name.startswith("RNN_")
-    }
+        lstm[(layer, direction)] = LstmCellWeights(
+            input=input_matrix,
+            recurrent=recurrent_matrix,
+            bias=without_forget_bias(cell.state_linearity.bias, options.cell_dim),
+            projection=copy(cell.state_projection.weight),
+        )
+    weights = ElmoWeights(options, char_encoder, lstm)
+    if weights.is_compressed:
+        weights.metadata = dict(metadata or {})
+    return weights
 
 
 def bilm_layout(bilm: _ElmoBiLm) -> Dict[str, Any]:

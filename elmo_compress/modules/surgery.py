@@ -55,18 +55,14 @@ def load_lstm_weights(elmo_lstm: ElmoLstm, weights: ElmoWeights, requires_grad: 
     Load every cell of `weights` (official or compressed) into `elmo_lstm`, as allennlp's
     `ElmoLstm.load_weights` does for an official file, with compressed layers where `weights` has them.
     """
-    matrices = {
-        (layer, direction, target): weights.matrix(layer, direction, target)
-        for layer, direction in weights.cells()
-        for target in MATRIX_TARGETS
-    }
     biases = {}
     for layer, direction, cell in lstm_cells(elmo_lstm):
-        biases[(layer, direction)], projection = weights.cell_bias_and_projection(layer, direction)
+        source = weights.cell(layer, direction)
+        biases[(layer, direction)] = source.module_bias()
         with torch.no_grad():
-            cell.state_projection.weight.copy_(projection)
+            cell.state_projection.weight.copy_(source.projection)
         cell.state_projection.weight.requires_grad = requires_grad
-    replace_cell_matrices(elmo_lstm, matrices, biases, requires_grad)
+    replace_cell_matrices(elmo_lstm, weights.matrices, biases, requires_grad)
 
 
 def compress_elmo_bilm(

@@ -5,14 +5,13 @@ constant per gate, so adding it to `state_linearity.bias` (the cell's only bias,
 makes the compressed gates right on average; the remaining error is (W - W_r)(x - E[x]).
 """
 
+import dataclasses
 from typing import Mapping
 
-import numpy
 import torch
 
 from elmo_compress.constants import MATRIX_TARGETS, MatrixKey
 from elmo_compress.weights import ElmoWeights
-from elmo_compress.weights.layout import cell_group, torch_gates_to_tf
 
 
 def correct_biases(
@@ -33,7 +32,7 @@ def correct_biases(
 
     corrected : `ElmoWeights`
     """
-    datasets = dict(compressed.datasets)
+    lstm = {}
     cell_size = compressed.options.cell_dim
     for layer, direction in compressed.cells():
         # shape: (4 * cell,), allennlp's gate order
@@ -44,8 +43,7 @@ def correct_biases(
                 - compressed.matrix(layer, direction, target).to_dense().double()
             )
             shift += error @ means[(layer, direction, target)].double()
-        name = f"{cell_group(layer, direction)}/B"
-        datasets[name] = (
-            datasets[name].astype(numpy.float64) + torch_gates_to_tf(shift.numpy(), cell_size)
-        ).astype(datasets[name].dtype)
-    return ElmoWeights(compressed.options, datasets, compressed.matrices, compressed.metadata)
+        cell = compressed.cell(layer, direction)
+        bias = (cell.bias.double() + shift).to(cell.bias.dtype)
+        lstm[(layer, direction)] = dataclasses.replace(cell, bias=bias)
+    return ElmoWeights(compressed.options, compressed.char_encoder, lstm, compressed.metadata)

@@ -5,7 +5,7 @@ compressed weights file of `elmo_compress` (format in docs/compressed_weights_fo
 
 import hashlib
 import json
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
 
 import numpy
 import torch
@@ -16,20 +16,13 @@ from elmo_compress.factorize import CompressedMatrix, dense_matrix, method_form
 from elmo_compress.factorize.checks import is_int
 from elmo_compress.version import VERSION
 from elmo_compress.weights.hdf5_io import Attributes, Datasets, read_hdf5, write_hdf5
-from elmo_compress.weights.layout import (
-    LstmCellWeights,
-    cell_group,
-    tf_bias_to_torch,
-    tf_projection_to_torch,
-    tf_weights_to_torch,
-    torch_cell_to_tf,
-)
+from elmo_compress.weights import layout
+from elmo_compress.weights.layout import CellKey, CharEncoderWeights, LstmCellWeights, cell_group
 from elmo_compress.weights.options import ElmoOptions
 
 COMPRESSED_FORMAT = "elmo_compress/compressed-weights"
 COMPRESSED_FORMAT_VERSION = 1
 COMPRESSED_GROUP = "compressed_lstm"
-
 
 
 def compressed_matrix_group(layer: int, direction: int, target: str) -> str:
@@ -46,18 +39,19 @@ def file_sha256(path: str) -> str:
 
 class ElmoWeights:
     """
-    Every array of an ELMo biLM, as stored in hdf5 (TensorFlow layout), plus, for a compressed
-    biLM, the compressed LSTM matrices in allennlp's convention.
+    A whole ELMo biLM in memory, in torch form (allennlp's convention, see `weights.layout`): the
+    character encoder and, per cell, its input and recurrent matrices (dense, or compressed as a
+    `CompressedMatrix`), its bias and its projection. Read from a file once (`load`), written once
+    (`save`); every stage in between works on this object or on modules built from it.
 
     # Parameters
 
     options : `ElmoOptions`
-        The biLM's options; the shapes of all arrays are checked against them.
-    datasets : `Dict[str, numpy.ndarray]`
-        hdf5 dataset path -> array, exactly as in an official weights file. A compressed biLM has
-        no `W_0` datasets: its LSTM input and recurrent matrices are in `matrices`.
-    matrices : `Dict[Tuple[int, int, str], CompressedMatrix]`, optional
-        `(layer, direction, target)` -> matrix, for every cell and target of a compressed biLM.
+        The biLM's options; every tensor's shape is checked against them.
+    char_encoder : `CharEncoderWeights`
+        The character CNN, highway layers and projection.
+    lstm : `Dict[Tuple[int, int], LstmCellWeights]`
+        `(layer, direction)` -> that cell's weights, for every cell the options imply.
     metadata : `Dict[str, Any]`, optional
         What was done to make a compressed biLM (method, spec, seed, source, version).
     """
@@ -65,66 +59,44 @@ class ElmoWeights:
     def __init__(
         self,
         options: ElmoOptions,
-        datasets: Datasets,
-        matrices: Optional[Dict[MatrixKey, CompressedMatrix]] = None,
+        char_encoder: CharEncoderWeights,
+        lstm: Dict[CellKey, LstmCellWeights],
         metadata: Optional[Dict[str, Any]] = None,
     ) -> None:
         self.options = options
-        self.datasets = datasets
-        self.matrices = matrices or {}
+        self.char_encoder = char_encoder
+        self.lstm = lstm
         self.metadata = metadata or {}
-        check_shapes(self)
+        check_memory_shapes(self)
 
     @property
     def is_compressed(self) -> bool:
-        return bool(self.matrices)
+        """Whether any LSTM matrix is stored compressed (such a biLM is saved in the compressed format)."""
+        return any(matrix.method != "dense" for matrix in self.matrices.values())
 
-    def cells(self) -> Iterator[Tuple[int, int]]:
+    @property
+    def matrices(self) -> Dict[MatrixKey, CompressedMatrix]:
+        """`(layer, direction, target)` -> matrix, for every cell and target."""
+        return {(*key, target): cell.matrix(target) for key, cell in sorted(self.lstm.items()) for target in MATRIX_TARGETS}
+
+    def cells(self) -> Iterator[CellKey]:
         """All `(layer, direction)` pairs."""
         for layer in range(self.options.num_layers):
             for direction in (0, 1):
                 yield layer, direction
 
-    def matrix(self, layer: int, direction: int, target: str) -> CompressedMatrix:
-        """The input (W_i) or recurrent (W_h) matrix of one cell, dense for an uncompressed biLM."""
-        if self.is_compressed:
-            return self.matrices[(layer, direction, target)]
-        input_weight, recurrent_weight = tf_weights_to_torch(
-            self.datasets[f"{cell_group(layer, direction)}/W_0"],
-            self.options.projection_dim,
-            self.options.cell_dim,
-        )
-        return dense_matrix(input_weight if target == "input" else recurrent_weight)
-
-    def cell_bias_and_projection(self, layer: int, direction: int) -> Tuple[torch.Tensor, torch.Tensor]:
-        """`state_linearity.bias` (4 * cell,) and `state_projection.weight` (hidden, cell) of one cell."""
-        group = cell_group(layer, direction)
-        bias = tf_bias_to_torch(self.datasets[f"{group}/B"], self.options.cell_dim)
-        return bias, tf_projection_to_torch(self.datasets[f"{group}/W_P_0"])
-
     def cell(self, layer: int, direction: int) -> LstmCellWeights:
-        """One cell in allennlp's convention, with dense matrices (compressed ones reconstructed)."""
-        bias, projection = self.cell_bias_and_projection(layer, direction)
-        return LstmCellWeights(
-            input_weight=self.matrix(layer, direction, "input").to_dense(),
-            recurrent_weight=self.matrix(layer, direction, "recurrent").to_dense(),
-            bias=bias,
-            projection=projection,
-        )
+        """One cell's weights."""
+        return self.lstm[(layer, direction)]
+
+    def matrix(self, layer: int, direction: int, target: str) -> CompressedMatrix:
+        """The input (W_i) or recurrent (W_h) matrix of one cell."""
+        return self.lstm[(layer, direction)].matrix(target)
 
     def num_parameters(self) -> int:
-        """Stored numbers: every dataset plus every compressed matrix's parameters."""
-        stored = sum(array.size for array in self.datasets.values())
-        return stored + sum(matrix.num_parameters() for matrix in self.matrices.values())
-
-    def set_cell(self, layer: int, direction: int, cell: LstmCellWeights) -> None:
-        """Store one cell given in allennlp's convention (for example after training)."""
-        if self.is_compressed:
-            raise ElmoWeightsError("set_cell writes dense W_0 and cannot be used on a compressed biLM")
-        group = cell_group(layer, direction)
-        w_0, b, w_p_0 = torch_cell_to_tf(cell)
-        self.datasets[f"{group}/W_0"], self.datasets[f"{group}/B"], self.datasets[f"{group}/W_P_0"] = w_0, b, w_p_0
-        check_shapes(self)
+        """Stored numbers, as a weights file stores them: every array, each matrix in its stored form."""
+        lstm = sum(cell.bias.numel() + cell.projection.numel() for cell in self.lstm.values())
+        return self.char_encoder.num_parameters() + lstm + sum(matrix.num_parameters() for matrix in self.matrices.values())
 
     def layout(self) -> Dict[str, Any]:
         """
@@ -132,20 +104,11 @@ class ElmoWeights:
         matrix, its method and rank. `placeholder(options, layout)` builds a biLM of the same shapes
         (a compressed archive's config holds it, so the archive loads without any weights file).
         """
-        matrices = []
-        for layer, direction in self.cells():
-            for target in MATRIX_TARGETS:
-                matrix = self.matrices.get((layer, direction, target))  # None: dense W_0 of an official file
-                matrices.append(
-                    {
-                        "layer": layer,
-                        "direction": DIRECTIONS[direction],
-                        "target": target,
-                        "method": "dense" if matrix is None else matrix.method,
-                        "rank": None if matrix is None else matrix.rank,
-                    }
-                )
-        return {"char_embed_rows": int(self.datasets["char_embed"].shape[0]), "matrices": matrices}
+        matrices = [
+            {"layer": layer, "direction": DIRECTIONS[direction], "target": target, "method": matrix.method, "rank": matrix.rank}
+            for (layer, direction, target), matrix in self.matrices.items()
+        ]
+        return {"char_embed_rows": int(self.char_encoder.char_embedding.shape[0]) - 1, "matrices": matrices}
 
     @classmethod
     def placeholder(cls, options: ElmoOptions, layout: Dict[str, Any]) -> "ElmoWeights":
@@ -155,10 +118,13 @@ class ElmoWeights:
         """
         return placeholder_weights(options, layout)
 
-    def compressed(self, matrices: Dict[MatrixKey, CompressedMatrix], metadata: Dict[str, Any]) -> "ElmoWeights":
-        """A compressed copy: every dataset but the `W_0`s, plus `matrices` for every cell and target."""
-        datasets = {name: array for name, array in self.datasets.items() if not name.endswith("/W_0")}
-        return ElmoWeights(self.options, datasets, matrices, metadata)
+    def compressed(self, matrices: Mapping[MatrixKey, CompressedMatrix], metadata: Dict[str, Any]) -> "ElmoWeights":
+        """A copy whose LSTM matrices are `matrices` (every cell and target), with `metadata`; all else shared."""
+        lstm = {
+            key: cell.with_matrices(matrices[(*key, "input")], matrices[(*key, "recurrent")])
+            for key, cell in self.lstm.items()
+        }
+        return ElmoWeights(self.options, self.char_encoder, lstm, metadata)
 
     @classmethod
     def load(cls, options_file: str, weight_file: str) -> "ElmoWeights":
@@ -171,17 +137,36 @@ class ElmoWeights:
         datasets, attributes = read_hdf5(weight_file)
         root = attributes.get("/", {})
         if root.get("format") != COMPRESSED_FORMAT:
-            return cls(options, datasets)
+            return cls.from_datasets(options, datasets)
         return _from_compressed_file(options, datasets, attributes, weight_file)
+
+    @classmethod
+    def from_datasets(
+        cls,
+        options: ElmoOptions,
+        datasets: Datasets,
+        matrices: Optional[Mapping[MatrixKey, CompressedMatrix]] = None,
+        metadata: Optional[Dict[str, Any]] = None,
+    ) -> "ElmoWeights":
+        """
+        A biLM from a file's datasets (TensorFlow layout; for a compressed file without its
+        `compressed_lstm` groups, whose `matrices` are given), checked against the options and
+        converted to torch form once.
+        """
+        check_file_shapes(options, datasets, compressed=matrices is not None)
+        encoder, lstm = layout.file_to_torch(
+            datasets, len(options.filters), options.num_highway, options.num_layers, options.projection_dim, matrices
+        )
+        return cls(options, encoder, lstm, metadata)
 
     def save(self, path: str) -> None:
         """Write an official weights file, or the compressed format for a compressed biLM."""
+        datasets = layout.torch_to_file(self.char_encoder, self.lstm, with_w_0=not self.is_compressed)
         if not self.is_compressed:
-            write_hdf5(path, self.datasets, {})
+            write_hdf5(path, datasets, {})
             return
-        datasets = dict(self.datasets)
         attributes: Attributes = {"/": _root_attributes(self.metadata)}
-        for (layer, direction, target), matrix in sorted(self.matrices.items()):
+        for (layer, direction, target), matrix in self.matrices.items():
             group = compressed_matrix_group(layer, direction, target)
             datasets.update({f"{group}/{name}": array for name, array in _matrix_arrays(matrix).items()})
             attributes[group] = {
@@ -255,7 +240,7 @@ def _from_compressed_file(
     })
     if extra:
         raise ElmoWeightsError(f"compressed weights file {weight_file} has {extra[0]}, which its options do not imply")
-    return ElmoWeights(options, plain, matrices, _metadata(attributes["/"], weight_file))
+    return ElmoWeights.from_datasets(options, plain, matrices, _metadata(attributes["/"], weight_file))
 
 
 def _metadata(root: Dict[str, Any], weight_file: str) -> Dict[str, Any]:
@@ -299,7 +284,7 @@ def placeholder_weights(options: ElmoOptions, layout: Dict[str, Any]) -> ElmoWei
         matrices = {key: _placeholder_matrix(entry, shape) for key, entry in by_key.items()}
     except ElmoCompressError as error:
         raise ElmoWeightsError(f"biLM layout: {error}") from None
-    return ElmoWeights(options, datasets, matrices, {"layout": layout})
+    return ElmoWeights.from_datasets(options, datasets, matrices, {"layout": layout})
 
 
 def expected_shapes(options: ElmoOptions, compressed: bool) -> Dict[str, Tuple[int, ...]]:
@@ -327,33 +312,57 @@ def expected_shapes(options: ElmoOptions, compressed: bool) -> Dict[str, Tuple[i
     return shapes
 
 
-def check_shapes(weights: ElmoWeights) -> None:
-    """Raise `ElmoWeightsError` naming the first array that does not fit the options."""
-    options = weights.options
+def check_file_shapes(options: ElmoOptions, datasets: Mapping[str, numpy.ndarray], compressed: bool) -> None:
+    """Raise `ElmoWeightsError` naming the first dataset of a file that does not fit the options."""
     mismatch = "options/weights mismatch: {name} is {actual}, but the options imply {expected}"
-    char_embed = weights.datasets.get("char_embed")
+    char_embed = datasets.get("char_embed")
     if char_embed is None:
         raise ElmoWeightsError("weights lack dataset char_embed")
     # allennlp prepends a padding row; character ids after its +1 shift go up to 261.
     if char_embed.ndim != 2 or char_embed.shape[1] != options.char_embedding_dim or char_embed.shape[0] < 261:
         expected = f"(>= 261, {options.char_embedding_dim})"
         raise ElmoWeightsError(mismatch.format(name="char_embed", actual=char_embed.shape, expected=expected))
-    expected_names = set(expected_shapes(options, weights.is_compressed)) | {"char_embed"}
-    unexpected = sorted(set(weights.datasets) - expected_names)
+    expected_names = set(expected_shapes(options, compressed)) | {"char_embed"}
+    unexpected = sorted(set(datasets) - expected_names)
     if unexpected:
         raise ElmoWeightsError(
             f"options/weights mismatch: the weights have {unexpected[0]}, which the options do not imply "
             "(n_highway, n_layers or filters differ?)"
         )
-    for name, expected in expected_shapes(options, weights.is_compressed).items():
-        if name not in weights.datasets:
+    for name, expected in expected_shapes(options, compressed).items():
+        if name not in datasets:
             raise ElmoWeightsError(f"weights lack dataset {name} that the options imply")
-        actual = tuple(weights.datasets[name].shape)
+        actual = tuple(datasets[name].shape)
         if actual != expected:
             raise ElmoWeightsError(mismatch.format(name=name, actual=actual, expected=expected))
-    if weights.is_compressed:
-        expected_matrix = (4 * options.cell_dim, options.projection_dim)
-        for (layer, direction, target), matrix in weights.matrices.items():
-            if tuple(matrix.shape) != expected_matrix:
-                name = compressed_matrix_group(layer, direction, target)
-                raise ElmoWeightsError(mismatch.format(name=name, actual=matrix.shape, expected=expected_matrix))
+
+
+def check_memory_shapes(weights: ElmoWeights) -> None:
+    """Raise `ElmoWeightsError` naming the first tensor of a biLM in memory that does not fit its options."""
+    options = weights.options
+    mismatch = "options/weights mismatch: {name} is {actual}, but the options imply {expected}"
+    expected_cells = set(weights.cells())
+    if set(weights.lstm) != expected_cells:
+        raise ElmoWeightsError(f"the biLM has cells {sorted(weights.lstm)}, but the options imply {sorted(expected_cells)}")
+    gates, hidden, cell = 4 * options.cell_dim, options.projection_dim, options.cell_dim
+    embedding = weights.char_encoder.char_embedding
+    if embedding.dim() != 2 or embedding.shape[1] != options.char_embedding_dim or embedding.shape[0] < 262:
+        expected = f"(>= 262, {options.char_embedding_dim})"
+        raise ElmoWeightsError(mismatch.format(name="char_embedding", actual=tuple(embedding.shape), expected=expected))
+    for (layer, direction), weights_of_cell in sorted(weights.lstm.items()):
+        expected_shapes_of_cell = {
+            "input": (gates, hidden),
+            "recurrent": (gates, hidden),
+            "bias": (gates,),
+            "projection": (hidden, cell),
+        }
+        actual_shapes = {
+            "input": tuple(weights_of_cell.input.shape),
+            "recurrent": tuple(weights_of_cell.recurrent.shape),
+            "bias": tuple(weights_of_cell.bias.shape),
+            "projection": tuple(weights_of_cell.projection.shape),
+        }
+        for name, expected in expected_shapes_of_cell.items():
+            if actual_shapes[name] != expected:
+                where = f"{layout.cell_module_name(layer, direction)} {name}"
+                raise ElmoWeightsError(mismatch.format(name=where, actual=actual_shapes[name], expected=expected))

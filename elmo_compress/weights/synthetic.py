@@ -52,4 +52,4 @@ def random_elmo_weights(options: ElmoOptions, seed: int = 0) -> ElmoWeights:
         fan_in = int(numpy.prod(shape[:-1])) if len(shape) > 1 else shape[0]
         scale = 1.0 if name == "char_embed" else 1.0 / numpy.sqrt(fan_in)
         datasets[name] = (generator.standard_normal(shape) * scale).astype(numpy.float32)
-    return ElmoWeights(options, datasets)
+    return ElmoWeights.from_datasets(options, datasets)

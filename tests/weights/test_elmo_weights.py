@@ -12,7 +12,8 @@ from elmo_compress.errors import ElmoWeightsError
 from elmo_compress.factorize import CompressionSpec
 from elmo_compress.weights import ElmoWeights, compress_weights
 from elmo_compress.constants import MATRIX_TARGETS
-from elmo_compress.weights.layout import cell_module_name, torch_cell_to_tf
+from elmo_compress.weights import layout
+from elmo_compress.weights.layout import cell_module_name
 
 from tests.helpers import write_random_bilm
 
@@ -33,10 +34,9 @@ def official_file(request, demo_bilm, tmp_path: Path):
     if request.param == "demo":
         return demo_bilm
     options_file, _ = write_random_bilm(tmp_path / "source", projection_dim=16, cell_dim=64)
-    weights = ElmoWeights.load(options_file, str(tmp_path / "source" / "weights.hdf5"))
     path = tmp_path / "plain.hdf5"
     with h5py.File(path, "w") as hdf5_file:
-        for name, array in weights.datasets.items():
+        for name, array in _datasets(str(tmp_path / "source" / "weights.hdf5")).items():
             hdf5_file.create_dataset(name, data=array)
     return options_file, str(path)
 
@@ -59,29 +59,31 @@ def test_conversion_matches_allennlp_load_weights_exactly(official_file):
     for layer, direction in weights.cells():
         cell = getattr(lstm, cell_module_name(layer, direction))
         ours = weights.cell(layer, direction)
-        assert torch.equal(ours.input_weight, cell.input_linearity.weight.data)
-        assert torch.equal(ours.recurrent_weight, cell.state_linearity.weight.data)
-        assert torch.equal(ours.bias, cell.state_linearity.bias.data)
+        assert torch.equal(ours.input.to_dense(), cell.input_linearity.weight.data)
+        assert torch.equal(ours.recurrent.to_dense(), cell.state_linearity.weight.data)
+        # the +1 forget bias is added where allennlp adds it: on the way into the module
+        assert torch.equal(ours.module_bias(), cell.state_linearity.bias.data)
         assert torch.equal(ours.projection, cell.state_projection.weight.data)
 
 
-def test_torch_to_tf_inverts_the_conversion(official_file):
+def test_torch_to_file_inverts_file_to_torch_exactly(official_file):
     options_file, weight_file = official_file
     weights = ElmoWeights.load(options_file, weight_file)
-    group = "RNN_1/RNN/MultiRNNCell/Cell0/LSTMCell"
-    w_0, b, w_p_0 = torch_cell_to_tf(weights.cell(0, 1))
-    assert numpy.array_equal(w_0, weights.datasets[f"{group}/W_0"])
-    assert numpy.array_equal(w_p_0, weights.datasets[f"{group}/W_P_0"])
-    # b + 1 - 1 may lose the last bit in float32
-    numpy.testing.assert_allclose(b, weights.datasets[f"{group}/B"], rtol=0, atol=1e-7)
+    datasets = _datasets(weight_file)
+    written = layout.torch_to_file(weights.char_encoder, weights.lstm, with_w_0=True)
+    assert sorted(written) == sorted(datasets)
+    for name, array in datasets.items():
+        assert written[name].dtype == array.dtype and numpy.array_equal(written[name], array), name
 
 
-def test_set_cell_writes_what_cell_reads(random_bilm):
-    weights = ElmoWeights.load(*random_bilm)
-    cell = weights.cell(1, 0)
-    cell.recurrent_weight = cell.recurrent_weight * 2
-    weights.set_cell(1, 0, cell)
-    assert torch.equal(weights.cell(1, 0).recurrent_weight, cell.recurrent_weight)
+def test_forget_bias_is_added_once_in_float32():
+    bias = torch.tensor([0.1, 0.2, 1e-8, -0.5, 0.3, 0.4, 0.5, 0.6], dtype=torch.float32)
+    module_bias = layout.with_forget_bias(bias, cell_size=2)
+    assert torch.equal(module_bias[2:4], bias[2:4] + 1) and torch.equal(module_bias[[0, 1, 4, 5, 6, 7]], bias[[0, 1, 4, 5, 6, 7]])
+    assert torch.equal(bias[2], torch.tensor(1e-8))  # the input is not changed in place
+    # the way back is exact only where b + 1 - 1 == b: 1e-8 is lost in float32, which is why a file's bias is kept as read
+    back = layout.without_forget_bias(module_bias, cell_size=2)
+    assert back[2] == 0 and back[3] == bias[3]
 
 
 @pytest.mark.parametrize("method", ["svd", "semi_nmf", "prune"])
@@ -109,6 +111,44 @@ def test_compressed_file_round_trip(random_bilm, tmp_path: Path, method: str):
         attributes = hdf5_file["compressed_lstm/RNN_1/Cell0/recurrent"].attrs
         assert (attributes["method"], attributes["layer"], attributes["direction"]) == (method, 0, 1)
         assert json.loads(hdf5_file.attrs["metadata"])["elmo_compress_version"]
+
+
+def _attributes(path: str):
+    found = {}
+    with h5py.File(path, "r") as hdf5_file:
+        found["/"] = dict(hdf5_file.attrs)
+        hdf5_file.visititems(lambda name, item: found.__setitem__(name, dict(item.attrs)))
+    return found
+
+
+def _random_second_moments(weights: ElmoWeights):
+    generator = torch.Generator().manual_seed(3)
+    moments = {}
+    for key, matrix in weights.matrices.items():
+        samples = torch.randn(64, matrix.shape[1], generator=generator, dtype=torch.float64)
+        moments[key] = samples.t() @ samples / 64
+    return moments
+
+
+@pytest.mark.parametrize("method", ["svd", "asvd", "semi_nmf", "prune"])
+def test_compressed_file_load_save_is_bit_exact(random_bilm, tmp_path: Path, method: str):
+    weights = ElmoWeights.load(*random_bilm)
+    spec = CompressionSpec.from_dict({"method": method, "target": "both", "rank": 3, "seed": 2})
+    statistics = _random_second_moments(weights) if method == "asvd" else None
+    first, second = str(tmp_path / "first.hdf5"), str(tmp_path / "second.hdf5")
+    compress_weights(weights, spec, statistics=statistics)[0].save(first)
+    ElmoWeights.load(random_bilm[0], first).save(second)
+    original, copy = _datasets(first), _datasets(second)
+    assert sorted(original) == sorted(copy)
+    for name in original:
+        assert original[name].dtype == copy[name].dtype and numpy.array_equal(original[name], copy[name]), name
+    original_attributes, copy_attributes = _attributes(first), _attributes(second)
+    assert sorted(original_attributes) == sorted(copy_attributes)
+    for name, attributes in original_attributes.items():
+        assert sorted(attributes) == sorted(copy_attributes[name]), name
+        for key, value in attributes.items():
+            assert numpy.array_equal(numpy.asarray(value), numpy.asarray(copy_attributes[name][key])), (name, key)
+    assert Path(first).read_bytes() == Path(second).read_bytes()
 
 
 def test_same_input_and_seed_give_same_bytes(random_bilm, tmp_path: Path):
